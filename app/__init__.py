@@ -1,0 +1,51 @@
+"""Alliance: e-learning for building a therapeutic alliance. `create_app` is the factory."""
+
+import os
+import sqlite3
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app import config
+from app.content import content_dirs, load_once
+from app.extensions import csrf, db, login_manager, migrate
+from app.paths import shipped
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and a writer work at once; SQLite enforces foreign keys only when asked."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: settings, content (validated once, or ContentError), database, blueprints."""
+    instance_path = os.environ.get("ALLIANCE_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        static_folder=str(shipped("static")),
+    )
+    app.config.update(config.from_environment(Path(app.instance_path), overrides))
+    app.extensions["alliance.catalog"] = load_once(content_dirs(app.config["CONTENT_DIRS"]))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from app import auth, errors, learn, public, templating
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(learn.bp, url_prefix="/learn")
+    errors.register(app)
+    templating.register(app)
+    return app

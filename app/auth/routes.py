@@ -1,0 +1,78 @@
+"""Sign-up, sign-in and sign-out views."""
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import SignInForm, SignOutForm, SignUpForm
+from app.extensions import db, login_manager
+from app.models import User
+from app.services import accounts
+
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: deactivated accounts are signed out."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.is_active else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in, so the link cannot send people elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("learn.home")
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up():
+    """Create a student account and sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.home"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.display_name.data, form.password.data)
+        except accounts.AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/sign_up.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append("That email and password do not match an account. Check both and try again.")
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/sign_in.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/sign-out")
+def sign_out():
+    """Sign out (a POST with CSRF, so no link elsewhere can sign people out)."""
+    form = SignOutForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("public.index"))

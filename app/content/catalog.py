@@ -1,0 +1,143 @@
+"""The immutable content catalog: modules, lessons, quizzes and competencies, loaded once."""
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from app.content.items import Item
+
+
+@dataclass(frozen=True)
+class Competency:
+    """One competency of the framework."""
+
+    id: str
+    name: str
+    description: str
+
+    @property
+    def group(self) -> str:
+        """The framework area, the id's first part (ta, bordin, sdm, comm, ...)."""
+        return self.id.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A `##` section of a lesson, with the competencies it teaches."""
+
+    title_html: str
+    anchor: str
+    competencies: tuple[str, ...]
+    html: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A study or source a module cites."""
+
+    id: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson page of a module."""
+
+    id: str
+    module_id: str
+    position: int
+    title: str
+    minutes: int
+    intro_html: str
+    sections: tuple[Section, ...]
+    cited: tuple[str, ...]
+    version: str
+
+    @property
+    def competencies(self) -> tuple[str, ...]:
+        """Every competency the lesson's sections teach, in order of first appearance."""
+        return tuple(dict.fromkeys(c for s in self.sections for c in s.competencies))
+
+
+@dataclass(frozen=True)
+class Module:
+    """A lesson module."""
+
+    id: str
+    title: str
+    summary: str
+    minutes: int
+    order: int
+    objectives: tuple[str, ...]
+    lessons: tuple[Lesson, ...]
+    references: tuple[Reference, ...]
+    version: str
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        """The lesson with this id, if the module has one."""
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def reference(self, ref_id: str) -> Reference | None:
+        """The reference with this id, if any."""
+        return next((r for r in self.references if r.id == ref_id), None)
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A quiz paired with a module."""
+
+    id: str
+    title: str
+    module_id: str
+    pass_mark: int
+    intro_html: str
+    items: tuple[Item, ...]
+    version: str
+
+    @property
+    def max_score(self) -> float:
+        """The highest score the quiz can give."""
+        return sum(item.max_score for item in self.items)
+
+    def item(self, item_id: str) -> Item | None:
+        """The item with this id, if any."""
+        return next((i for i in self.items if i.id == item_id), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything learners can take, read-only once built."""
+
+    competencies: tuple[Competency, ...]
+    modules: tuple[Module, ...]
+    quizzes: tuple[Quiz, ...]
+    _modules: MappingProxyType = field(init=False, repr=False)
+    _quizzes: MappingProxyType = field(init=False, repr=False)
+    _competencies: MappingProxyType = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
+        object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
+        object.__setattr__(self, "_competencies", MappingProxyType({c.id: c for c in self.competencies}))
+
+    def module(self, module_id: str) -> Module | None:
+        """The module with this id, if any."""
+        return self._modules.get(module_id)
+
+    def quiz(self, quiz_id: str) -> Quiz | None:
+        """The quiz with this id, if any."""
+        return self._quizzes.get(quiz_id)
+
+    def competency(self, competency_id: str) -> Competency | None:
+        """The competency with this id, if any."""
+        return self._competencies.get(competency_id)
+
+    def quizzes_for(self, module_id: str) -> tuple[Quiz, ...]:
+        """The quizzes paired with a module, in catalog order."""
+        return tuple(q for q in self.quizzes if q.module_id == module_id)
+
+    def lessons_teaching(self, competency_id: str) -> tuple[Lesson, ...]:
+        """Every lesson with a section tagged with the competency."""
+        return tuple(
+            lesson for m in self.modules for lesson in m.lessons if competency_id in lesson.competencies
+        )

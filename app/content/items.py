@@ -1,0 +1,235 @@
+"""Quiz item types: a registry of classes that each validate, render and grade one kind of item.
+
+Grading is pure: it takes an item and an answer and returns a `Grade`; recording it is the
+tracker's job (app.services.quizzes). A new type is one class here plus one template.
+"""
+
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from app.content import markdown
+from app.content.checker import Checker
+from app.content.yamlfile import Mapping
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The pure result of grading one answer to one item."""
+
+    answer: Any
+    score: float
+    max_score: float
+    is_correct: bool
+    grade: str | None
+    competency_refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """Fields every item has."""
+
+    id: str
+    type: str
+    line: int
+    prompt_html: str
+    competencies: tuple[str, ...]
+    max_score: float
+
+    @property
+    def handler(self) -> "ItemType":
+        """The registered type that grades and renders this item."""
+        return REGISTRY[self.type]
+
+
+class AnswerError(ValueError):
+    """A submitted answer that cannot belong to the item (a forged or stale form)."""
+
+
+class ItemType:
+    """Base class of an item type."""
+
+    name: ClassVar[str]
+    #: Jinja template that renders the item as form fields, and the graded item in results.
+    template: ClassVar[str]
+
+    def parse(self, raw: Mapping, check: Checker, item_id: str) -> Item | None:
+        """Validate a raw item mapping; return the item, or None after noting problems."""
+        raise NotImplementedError
+
+    def answer_from_form(self, item: Item, form: AbcMapping[str, Any]) -> Any | None:
+        """Read the item's answer from submitted form data: None when unanswered."""
+        raise NotImplementedError
+
+    def grade(self, item: Item, answer: Any) -> Grade:
+        """Grade an answer; pure."""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, ItemType] = {}
+
+
+def register(cls: type[ItemType]) -> type[ItemType]:
+    """Class decorator adding an item type to the registry under its `name`."""
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def field_name(item: Item) -> str:
+    """The form field name that carries an item's answer."""
+    return f"item-{item.id}"
+
+
+# --- scenario: a clinical vignette with options graded best / acceptable / unhelpful / harmful
+
+GRADE_SCORES = {"best": 2.0, "acceptable": 1.0, "unhelpful": 0.0, "harmful": 0.0}
+GRADE_LABELS = {
+    "best": "Best",
+    "acceptable": "Acceptable",
+    "unhelpful": "Unhelpful",
+    "harmful": "Harmful",
+}
+
+
+@dataclass(frozen=True)
+class ScenarioOption:
+    """One thing the learner could say or do, with its grade and feedback."""
+
+    id: str
+    text_html: str
+    grade: str
+    score: float
+    competencies: tuple[str, ...]
+    feedback_html: str
+
+
+@dataclass(frozen=True)
+class Vignette:
+    """Who the patient is, where, and what they say."""
+
+    patient: str
+    setting: str
+    says: str
+
+
+@dataclass(frozen=True)
+class ScenarioItem(Item):
+    """A vignette and a choice of replies."""
+
+    vignette: Vignette
+    options: tuple[ScenarioOption, ...]
+
+    def option(self, option_id: str) -> ScenarioOption | None:
+        """The option with this id, if any."""
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@register
+class ScenarioType(ItemType):
+    """Choose what to say or do in a clinical moment; each option graded and explained."""
+
+    name = "scenario"
+    template = "learn/items/scenario.html"
+    _keys = {"id", "type", "vignette", "prompt", "options"}
+    _option_keys = {"id", "text", "grade", "competencies", "feedback"}
+
+    def parse(self, raw: Mapping, check: Checker, item_id: str) -> Item | None:
+        """Validate vignette, prompt and 3 to 5 graded options with exactly one best."""
+        what = f"item '{item_id}'"
+        before = len(check.problems)
+        check.unknown_keys(raw, self._keys, what)
+        vignette = self._vignette(raw, check, what)
+        prompt = check.text(raw, "prompt", what)
+        options: list[ScenarioOption] = []
+        seen: set[str] = set()
+        for index, raw_option in enumerate(check.items(raw, "options", what, low=3, high=5), start=1):
+            option = self._option(raw_option, check, f"{what}, option {index}", raw.line_of("options"))
+            if option is None:
+                continue
+            if option.id in seen:
+                check.problem(raw_option.line, f"{what}: two options have the id '{option.id}'")
+            seen.add(option.id)
+            options.append(option)
+        best = [o for o in options if o.grade == "best"]
+        if options and len(best) != 1:
+            check.problem(raw.line_of("options"), f"{what} needs exactly one option graded 'best', not {len(best)}")
+        if len(check.problems) > before or vignette is None or prompt is None:
+            return None
+        competencies = tuple(dict.fromkeys(c for o in options for c in o.competencies))
+        return ScenarioItem(
+            id=item_id,
+            type=self.name,
+            line=raw.line,
+            prompt_html=markdown.render_inline(prompt),
+            competencies=competencies,
+            max_score=max(o.score for o in options),
+            vignette=vignette,
+            options=tuple(options),
+        )
+
+    def _vignette(self, raw: Mapping, check: Checker, what: str) -> Vignette | None:
+        data = check.mapping(raw.get("vignette"), f"{what}: 'vignette'", raw.line_of("vignette"))
+        if data is None:
+            return None
+        check.unknown_keys(data, {"patient", "setting", "says"}, f"{what}: vignette")
+        fields = [check.text(data, key, f"{what}: vignette") for key in ("patient", "setting", "says")]
+        if None in fields:
+            return None
+        return Vignette(*fields)
+
+    def _option(self, raw: Any, check: Checker, what: str, line: int) -> ScenarioOption | None:
+        data = check.mapping(raw, what, line)
+        if data is None:
+            return None
+        before = len(check.problems)
+        check.unknown_keys(data, self._option_keys, what)
+        option_id = check.slug(data, "id", what)
+        text = check.text(data, "text", what)
+        feedback = data.get("feedback")
+        if feedback is None or (isinstance(feedback, str) and not feedback.strip()):
+            check.problem(data.line, f"{what} has no feedback: say which competency it serves or breaks, and why")
+            feedback = None
+        elif not isinstance(feedback, str):
+            check.problem(data.line_of("feedback"), f"{what}: 'feedback' must be text")
+            feedback = None
+        grade = data.get("grade")
+        if grade not in GRADE_SCORES:
+            check.problem(
+                data.line_of("grade"),
+                f"{what}: 'grade' must be one of best, acceptable, unhelpful, harmful (not {grade!r})",
+            )
+        competencies = check.competencies(data, "competencies", what)
+        if len(check.problems) > before:
+            return None
+        return ScenarioOption(
+            id=option_id,
+            text_html=markdown.render_inline(text),
+            grade=grade,
+            score=GRADE_SCORES[grade],
+            competencies=competencies,
+            feedback_html=markdown.render(feedback),
+        )
+
+    def answer_from_form(self, item: Item, form: AbcMapping[str, Any]) -> str | None:
+        """The chosen option id."""
+        value = form.get(field_name(item))
+        if value in (None, ""):
+            return None
+        if not isinstance(item, ScenarioItem) or item.option(value) is None:
+            raise AnswerError(f"'{value}' is not an option of this item")
+        return value
+
+    def grade(self, item: Item, answer: Any) -> Grade:
+        """Score the chosen option; correct only when it is the best one."""
+        assert isinstance(item, ScenarioItem)
+        option = item.option(answer)
+        if option is None:
+            raise AnswerError(f"'{answer}' is not an option of this item")
+        return Grade(
+            answer=answer,
+            score=option.score,
+            max_score=item.max_score,
+            is_correct=option.grade == "best",
+            grade=option.grade,
+            competency_refs=item.competencies,
+        )

@@ -1,0 +1,36 @@
+"""Friendly error pages: every error is a page that says what happened and what to do."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+_ADVICE = {
+    400: "The request could not be understood. Go back, reload the page and try again.",
+    403: "Your account does not have access to this page.",
+    404: "Nothing is at this address. Check the link, or start again from your home page.",
+    405: "This address does not accept that kind of request.",
+    413: "What you sent is too large.",
+}
+
+
+def register(app: Flask) -> None:
+    """Attach the error handlers to the app."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = "This form has expired or was sent from elsewhere. Nothing was saved: go back, reload the page and send it again."
+        return render_template("errors/error.html", code=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        described = error.description if error.description and error.description != type(error).description else None
+        message = described or _ADVICE.get(code, "Something went wrong with this request.")
+        response = render_template("errors/error.html", code=code, title=error.name, message=message)
+        return response, code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        app.logger.exception("Unhandled error")
+        message = "Something went wrong on our side and nothing was saved. Please try again in a moment."
+        return render_template("errors/error.html", code=500, title="Server error", message=message), 500

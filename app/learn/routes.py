@@ -1,0 +1,166 @@
+"""Learner views: thin, they call services and commit once."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.content import catalog
+from app.extensions import db
+from app.learn import bp
+from app.learn.forms import ActionForm, QuizForm
+from app.services import progress, quizzes
+
+
+def _module_or_404(module_id: str):
+    module = catalog().module(module_id)
+    if module is None:
+        abort(404, description="There is no module at this address. It may have been renamed or removed.")
+    return module
+
+
+def _quiz_or_404(quiz_id: str):
+    quiz = catalog().quiz(quiz_id)
+    if quiz is None:
+        abort(404, description="There is no quiz at this address. It may have been renamed or removed.")
+    return quiz
+
+
+@bp.get("/")
+def home():
+    """The learner's modules with progress, and where to continue."""
+    standing = progress.modules_progress(current_user.id, catalog())
+    return render_template("learn/home.html", standing=standing, resume=progress.continue_target(standing))
+
+
+@bp.get("/modules/<module_id>")
+def module(module_id: str):
+    """A module: objectives, lessons with their state, the paired quiz, references."""
+    module = _module_or_404(module_id)
+    (standing,) = progress.modules_progress(current_user.id, catalog(), (module,))
+    return render_template("learn/module.html", module=module, standing=standing)
+
+
+@bp.get("/modules/<module_id>/lessons/<lesson_id>")
+def lesson(module_id: str, lesson_id: str):
+    """A lesson page; opening it puts the lesson in progress."""
+    module = _module_or_404(module_id)
+    lesson = module.lesson(lesson_id)
+    if lesson is None:
+        abort(404, description="This module has no such lesson.")
+    row = progress.view_lesson(current_user.id, module, lesson)
+    db.session.commit()
+    position = lesson.position - 1
+    previous = module.lessons[position - 1] if position > 0 else None
+    following = module.lessons[position + 1] if position + 1 < len(module.lessons) else None
+    return render_template(
+        "learn/lesson.html", module=module, lesson=lesson, row=row, previous=previous, following=following,
+        quiz=next(iter(catalog().quizzes_for(module.id)), None), form=ActionForm(),
+        cited=[module.reference(ref_id) for ref_id in lesson.cited],
+    )
+
+
+@bp.post("/modules/<module_id>/lessons/<lesson_id>/complete")
+def complete_lesson(module_id: str, lesson_id: str):
+    """Completion rule: a lesson is complete when the learner presses "Complete" at its end."""
+    module = _module_or_404(module_id)
+    lesson = module.lesson(lesson_id)
+    if lesson is None:
+        abort(404, description="This module has no such lesson.")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    progress.complete_lesson(current_user.id, module, lesson)
+    db.session.commit()
+    following = module.lessons[lesson.position] if lesson.position < len(module.lessons) else None
+    if following is not None:
+        flash(f"Lesson completed: {lesson.title}.", "success")
+        return redirect(url_for(".lesson", module_id=module.id, lesson_id=following.id))
+    quiz = next(iter(catalog().quizzes_for(module.id)), None)
+    flash(f"Lesson completed: {lesson.title}. That was the last lesson of the module.", "success")
+    if quiz is not None:
+        return redirect(url_for(".quiz", quiz_id=quiz.id))
+    return redirect(url_for(".module", module_id=module.id))
+
+
+@bp.get("/quizzes/<quiz_id>")
+def quiz(quiz_id: str):
+    """A quiz's front page: what it is, the pass mark, past attempts, start or resume."""
+    quiz = _quiz_or_404(quiz_id)
+    return render_template(
+        "learn/quiz.html", quiz=quiz, module=catalog().module(quiz.module_id),
+        history=quizzes.attempt_history(current_user.id, quiz.id),
+        open_attempt=quizzes.open_attempt(current_user.id, quiz.id), form=ActionForm(),
+    )
+
+
+@bp.post("/quizzes/<quiz_id>/attempts")
+def start_attempt(quiz_id: str):
+    """Begin (or resume) an attempt, then show its questions."""
+    quiz = _quiz_or_404(quiz_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    attempt = quizzes.start_attempt(current_user.id, quiz)
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+def _own_attempt_or_404(attempt_id: int):
+    attempt = quizzes.get_own_attempt(current_user.id, attempt_id)
+    if attempt is None:
+        # Another learner's attempt answers exactly like a missing one: nothing leaks.
+        abort(404, description="There is no attempt of yours at this address.")
+    return attempt
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+def attempt(attempt_id: int):
+    """Answer the items of an open attempt; submitting grades and records it once."""
+    attempt = _own_attempt_or_404(attempt_id)
+    quiz = _quiz_or_404(attempt.quiz_ref)
+    if attempt.submitted_at is not None:
+        if request.method == "POST":
+            flash("This attempt was already submitted; here are its results. Start a new attempt to try again.", "info")
+        return redirect(url_for(".results", attempt_id=attempt.id))
+    form = QuizForm()
+    answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
+    status = 200
+    if answers is not None and form.validate_on_submit():
+        if answers.complete:
+            try:
+                quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given)
+            except quizzes.AlreadySubmitted:
+                db.session.rollback()
+                return redirect(url_for(".results", attempt_id=attempt.id))
+            except quizzes.ContentChanged:
+                attempt = quizzes.start_attempt(current_user.id, quiz)
+                db.session.commit()
+                flash("This quiz was updated while you answered it. Your answers are kept where the items are unchanged: check them and submit again.", "warning")
+                return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers), 409
+            db.session.commit()
+            return redirect(url_for(".results", attempt_id=attempt.id))
+        status = 422
+    elif answers is not None:
+        status = 400
+    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=form, answers=answers), status
+
+
+@bp.get("/attempts/<int:attempt_id>/results")
+def results(attempt_id: int):
+    """Every item with the option chosen, its grade, feedback and competencies; score and pass or fail."""
+    attempt = _own_attempt_or_404(attempt_id)
+    if attempt.submitted_at is None:
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    quiz = catalog().quiz(attempt.quiz_ref)
+    is_current = quiz is not None and quiz.version == attempt.content_version
+    return render_template(
+        "learn/results.html", attempt=attempt, quiz=quiz, is_current=is_current,
+        module=catalog().module(attempt.module_ref), form=ActionForm(),
+    )
+
+
+@bp.get("/progress")
+def progress_page():
+    """The learner's progress per module and per competency, from the summary rows."""
+    return render_template(
+        "learn/progress.html",
+        standing=progress.modules_progress(current_user.id, catalog()),
+        competencies=progress.competency_standings(current_user.id, catalog()),
+    )

@@ -1,0 +1,157 @@
+"""The tracker: append-only learning events plus summary rows the pages read.
+
+Content (modules, lessons, quizzes, items, competencies) is referenced by its string id in
+`*_ref` columns, never by foreign key: content lives in files and may be rewritten, while a
+learner's history must survive that.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+_user_fk = lambda: ForeignKey("user.id", ondelete="CASCADE")  # noqa: E731
+
+
+class LearningEvent(db.Model):
+    """One thing a learner did, appended and never updated (the source of learning records)."""
+
+    __tablename__ = "learning_event"
+    __table_args__ = (Index("ix_learning_event_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk())
+    verb: Mapped[str] = mapped_column(String(32))
+    object_ref: Mapped[str] = mapped_column(String(300))
+    content_version: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LessonProgress(db.Model):
+    """Summary of one learner's progress in one lesson."""
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("user_id", "module_ref", "lesson_ref", name="uq_lesson_progress_learner_lesson"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    module_ref: Mapped[str] = mapped_column(String(100))
+    lesson_ref: Mapped[str] = mapped_column(String(100))
+    content_version: Mapped[str] = mapped_column(String(64))
+    view_count: Mapped[int] = mapped_column(default=0)
+    first_viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_completed(self) -> bool:
+        """Whether the learner has completed the lesson."""
+        return self.completed_at is not None
+
+
+class QuizAttempt(db.Model):
+    """One attempt at a quiz, snapshotting the pass mark and content version it was taken on."""
+
+    __tablename__ = "quiz_attempt"
+    __table_args__ = (
+        Index("ix_quiz_attempt_user_quiz", "user_id", "quiz_ref"),
+        # At most one open attempt per learner and quiz: a double click on "Start" cannot fork.
+        Index(
+            "uq_quiz_attempt_one_open",
+            "user_id",
+            "quiz_ref",
+            unique=True,
+            sqlite_where=text("submitted_at IS NULL"),
+            postgresql_where=text("submitted_at IS NULL"),
+        ),
+        CheckConstraint("pass_mark BETWEEN 1 AND 100", name="pass_mark_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk())
+    quiz_ref: Mapped[str] = mapped_column(String(100))
+    module_ref: Mapped[str] = mapped_column(String(100))
+    content_version: Mapped[str] = mapped_column(String(64))
+    pass_mark: Mapped[int]
+    max_score: Mapped[float]
+    score: Mapped[float | None]
+    is_passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    responses: Mapped[list["ItemResponse"]] = relationship(
+        back_populates="attempt", order_by="ItemResponse.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def percent(self) -> float | None:
+        """The score as a percentage of the maximum, once submitted."""
+        if self.score is None or not self.max_score:
+            return None
+        return 100.0 * self.score / self.max_score
+
+
+class ItemResponse(db.Model):
+    """The learner's answer to one item within an attempt, as graded."""
+
+    __tablename__ = "item_response"
+    __table_args__ = (UniqueConstraint("attempt_id", "item_ref", name="uq_item_response_attempt_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    item_ref: Mapped[str] = mapped_column(String(100))
+    item_type: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int]
+    answer: Mapped[Any] = mapped_column(JSON)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    score: Mapped[float]
+    max_score: Mapped[float]
+    is_correct: Mapped[bool]
+    competency_refs: Mapped[list[str]] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="responses")
+
+
+class QuizProgress(db.Model):
+    """Summary of one learner's attempts at one quiz."""
+
+    __tablename__ = "quiz_progress"
+    __table_args__ = (UniqueConstraint("user_id", "quiz_ref", name="uq_quiz_progress_learner_quiz"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    quiz_ref: Mapped[str] = mapped_column(String(100))
+    module_ref: Mapped[str] = mapped_column(String(100))
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    best_percent: Mapped[float] = mapped_column(default=0.0)
+    last_percent: Mapped[float] = mapped_column(default=0.0)
+    is_passed: Mapped[bool] = mapped_column(default=False)
+    first_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CompetencyProgress(db.Model):
+    """Summary of one learner's graded answers on items tagged with one competency."""
+
+    __tablename__ = "competency_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "competency_ref", name="uq_competency_progress_learner_competency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    competency_ref: Mapped[str] = mapped_column(String(100))
+    answered_count: Mapped[int] = mapped_column(default=0)
+    correct_count: Mapped[int] = mapped_column(default=0)
+    harmful_count: Mapped[int] = mapped_column(default=0)
+    score: Mapped[float] = mapped_column(default=0.0)
+    max_score: Mapped[float] = mapped_column(default=0.0)
+    last_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Business rules. Services flush but never commit: the request (or CLI command) commits once."""

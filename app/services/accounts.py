@@ -1,0 +1,66 @@
+"""Accounts: creation, password checking, sign-in bookkeeping."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ROLES, User
+from app.models.types import utcnow
+
+_hasher = PasswordHasher()
+# Verifying against this when no account matches keeps sign-in time the same either way,
+# so timing does not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is fit to show the user."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    """The account with this email, if any."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(email: str, display_name: str, password: str, role: str = "student") -> User:
+    """Create an account; raise AccountError if the email is taken or the role unknown."""
+    if role not in ROLES:
+        raise AccountError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+    if find_by_email(email) is not None:
+        raise AccountError("An account with this email already exists. Sign in instead, or use another email.")
+    user = User(
+        email=normalise_email(email),
+        display_name=display_name.strip(),
+        password_hash=_hasher.hash(password),
+        role=role,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account matching email and password, or None (without saying which was wrong)."""
+    user = find_by_email(email)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_sign_in_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def count_users() -> int:
+    """How many accounts exist."""
+    return db.session.scalar(select(func.count()).select_from(User))

@@ -1,0 +1,208 @@
+"""Quiz attempts: opening, grading through the item registry, and recording the results."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.content import Quiz
+from app.content.items import AnswerError, Grade, Item
+from app.extensions import db
+from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
+from app.models.types import utcnow
+from app.services import events
+
+
+class AlreadySubmitted(Exception):
+    """The attempt was submitted before (a double click, a refresh, or back and resubmit)."""
+
+
+class ContentChanged(Exception):
+    """The quiz changed since the attempt began; the learner must check their answers again."""
+
+
+def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
+    """The learner's unsubmitted attempt at a quiz, if any."""
+    return db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_(None)
+        )
+    )
+
+
+def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
+    """Resume the learner's open attempt, or begin one that snapshots the pass mark and version."""
+    attempt = open_attempt(user_id, quiz.id)
+    if attempt is not None and attempt.content_version == quiz.version:
+        return attempt
+    if attempt is not None:
+        # Nothing was answered in an unsubmitted attempt, so one begun on an older version goes.
+        db.session.delete(attempt)
+        db.session.flush()
+    attempt = QuizAttempt(
+        user_id=user_id,
+        quiz_ref=quiz.id,
+        module_ref=quiz.module_id,
+        content_version=quiz.version,
+        pass_mark=quiz.pass_mark,
+        max_score=quiz.max_score,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A parallel request (double click on Start) opened it first: use that one.
+        return open_attempt(user_id, quiz.id)
+    events.record(user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=attempt.started_at)
+    db.session.flush()
+    return attempt
+
+
+@dataclass
+class Answers:
+    """Answers read from a submitted quiz form."""
+
+    given: dict[str, Any] = field(default_factory=dict)
+    missing: list[Item] = field(default_factory=list)
+    invalid: list[Item] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every item has a valid answer."""
+        return not self.missing and not self.invalid
+
+
+def read_answers(quiz: Quiz, form: Mapping[str, Any]) -> Answers:
+    """Read every item's answer from form data, noting the unanswered and the impossible."""
+    answers = Answers()
+    for item in quiz.items:
+        try:
+            value = item.handler.answer_from_form(item, form)
+        except AnswerError:
+            answers.invalid.append(item)
+            continue
+        if value is None:
+            answers.missing.append(item)
+        else:
+            answers.given[item.id] = value
+    return answers
+
+
+def grade(quiz: Quiz, answers: dict[str, Any]) -> list[tuple[Item, Grade]]:
+    """Grade every item of the quiz; pure."""
+    return [(item, item.handler.grade(item, answers[item.id])) for item in quiz.items]
+
+
+def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
+    """Grade and record a complete set of answers, exactly once per attempt."""
+    if attempt.submitted_at is not None:
+        raise AlreadySubmitted
+    if attempt.content_version != quiz.version:
+        raise ContentChanged
+    graded = grade(quiz, answers)
+    now = utcnow()
+    # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(submitted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AlreadySubmitted
+    score = sum(g.score for _, g in graded)
+    max_score = sum(g.max_score for _, g in graded)
+    percent = 100.0 * score / max_score if max_score else 0.0
+    is_passed = percent >= attempt.pass_mark
+    attempt.submitted_at, attempt.score, attempt.max_score, attempt.is_passed = now, score, max_score, is_passed
+    for position, (item, g) in enumerate(graded, start=1):
+        db.session.add(
+            ItemResponse(
+                attempt_id=attempt.id,
+                user_id=user_id,
+                item_ref=item.id,
+                item_type=item.type,
+                position=position,
+                answer=g.answer,
+                grade=g.grade,
+                score=g.score,
+                max_score=g.max_score,
+                is_correct=g.is_correct,
+                competency_refs=list(g.competency_refs),
+                answered_at=now,
+            )
+        )
+        events.record(
+            user_id, "answered", events.quiz_ref(quiz.id, item.id), quiz.version,
+            result={"response": g.answer, "score": g.score, "max": g.max_score, "success": g.is_correct, "grade": g.grade},
+            attempt_id=attempt.id, at=now,
+        )
+    events.record(
+        user_id, "passed" if is_passed else "failed", events.quiz_ref(quiz.id), quiz.version,
+        result={
+            "score": score, "max": max_score, "scaled": round(percent / 100, 4), "success": is_passed,
+            "pass_mark": attempt.pass_mark,
+            "duration_seconds": round((now - attempt.started_at).total_seconds()),
+        },
+        attempt_id=attempt.id, at=now,
+    )
+    _update_quiz_summary(user_id, quiz, percent, is_passed, now)
+    _update_competency_summaries(user_id, graded, now)
+    db.session.flush()
+    return attempt
+
+
+def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bool, now) -> None:
+    row = db.session.scalar(select(QuizProgress).where(QuizProgress.user_id == user_id, QuizProgress.quiz_ref == quiz.id))
+    if row is None:
+        row = QuizProgress(user_id=user_id, quiz_ref=quiz.id, module_ref=quiz.module_id, attempt_count=0, best_percent=0.0)
+        db.session.add(row)
+    row.attempt_count += 1
+    row.best_percent = max(row.best_percent, percent)
+    row.last_percent = percent
+    row.last_submitted_at = now
+    if is_passed and not row.is_passed:
+        row.is_passed, row.first_passed_at = True, now
+
+
+def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]], now) -> None:
+    refs = sorted({c for _, g in graded for c in g.competency_refs})
+    rows = {
+        row.competency_ref: row
+        for row in db.session.scalars(
+            select(CompetencyProgress).where(CompetencyProgress.user_id == user_id, CompetencyProgress.competency_ref.in_(refs))
+        )
+    }
+    for _, g in graded:
+        for ref in g.competency_refs:
+            row = rows.get(ref)
+            if row is None:
+                row = rows[ref] = CompetencyProgress(
+                    user_id=user_id, competency_ref=ref, answered_count=0, correct_count=0, harmful_count=0,
+                    score=0.0, max_score=0.0,
+                )
+                db.session.add(row)
+            row.answered_count += 1
+            row.correct_count += int(g.is_correct)
+            row.harmful_count += int(g.grade == "harmful")
+            row.score += g.score
+            row.max_score += g.max_score
+            row.last_answered_at = now
+
+
+def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
+    """The learner's submitted attempts at a quiz, newest first."""
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_not(None))
+            .order_by(QuizAttempt.submitted_at.desc())
+        )
+    )
+
+
+def get_own_attempt(user_id: int, attempt_id: int) -> QuizAttempt | None:
+    """An attempt, only if it belongs to this learner."""
+    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == user_id))

@@ -1,0 +1,32 @@
+"""Jinja filters and globals shared by the templates."""
+
+from datetime import datetime
+
+from flask import Flask
+
+from app.content import catalog
+from app.content.items import GRADE_LABELS, field_name
+
+
+def register(app: Flask) -> None:
+    """Add filters and globals to the app's Jinja environment."""
+
+    @app.template_filter("when")
+    def when(value: datetime | None) -> str:
+        """A timestamp as people read it (UTC)."""
+        return value.strftime("%-d %b %Y, %H:%M UTC") if value else ""
+
+    @app.template_filter("competency_name")
+    def competency_name(competency_id: str) -> str:
+        """The name of a competency, falling back to its id for retired ones."""
+        competency = catalog().competency(competency_id)
+        return competency.name if competency else competency_id
+
+    @app.template_filter("percent")
+    def percent(value: float | None) -> str:
+        """A percentage without needless decimals."""
+        return "" if value is None else f"{value:.0f}%"
+
+    app.jinja_env.globals.update(grade_labels=GRADE_LABELS, field_name=field_name)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
