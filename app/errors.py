@@ -4,6 +4,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
+
 _ADVICE = {
     400: "The request could not be understood. Go back, reload the page and try again.",
     403: "Your account does not have access to this page.",
@@ -32,5 +34,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         app.logger.exception("Unhandled error")
+        # Whatever the failed request flushed must not reach a later commit.
+        db.session.rollback()
         message = "Something went wrong on our side and nothing was saved. Please try again in a moment."
         return render_template("errors/error.html", code=500, title="Server error", message=message), 500

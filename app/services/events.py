@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from app.extensions import db
 from app.models import LearningEvent
 from app.models.types import utcnow
@@ -38,3 +40,19 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(rows: list[dict[str, Any]]) -> None:
+    """Append several events in one executemany (no ids are needed back, so nothing per row)."""
+    if rows:
+        db.session.execute(insert(LearningEvent), rows)
+
+
+def row(
+    user_id: int, verb: str, object_ref: str, content_version: str, at, result=None, attempt_id=None
+) -> dict[str, Any]:
+    """One event as a row for `record_many`."""
+    return {
+        "user_id": user_id, "verb": verb, "object_ref": object_ref, "content_version": content_version,
+        "result": result, "attempt_id": attempt_id, "created_at": at,
+    }

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.content import Quiz
@@ -117,37 +117,36 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     percent = 100.0 * score / max_score if max_score else 0.0
     is_passed = percent >= attempt.pass_mark
     attempt.submitted_at, attempt.score, attempt.max_score, attempt.is_passed = now, score, max_score, is_passed
-    for position, (item, g) in enumerate(graded, start=1):
-        db.session.add(
-            ItemResponse(
-                attempt_id=attempt.id,
-                user_id=user_id,
-                item_ref=item.id,
-                item_type=item.type,
-                position=position,
-                answer=g.answer,
-                grade=g.grade,
-                score=g.score,
-                max_score=g.max_score,
-                is_correct=g.is_correct,
-                competency_refs=list(g.competency_refs),
-                answered_at=now,
-            )
-        )
-        events.record(
-            user_id, "answered", events.quiz_ref(quiz.id, item.id), quiz.version,
+    db.session.execute(
+        insert(ItemResponse),
+        [
+            {
+                "attempt_id": attempt.id, "user_id": user_id, "item_ref": item.id, "item_type": item.type,
+                "position": position, "answer": g.answer, "grade": g.grade, "score": g.score,
+                "max_score": g.max_score, "is_correct": g.is_correct, "competency_refs": list(g.competency_refs),
+                "answered_at": now,
+            }
+            for position, (item, g) in enumerate(graded, start=1)
+        ],
+    )
+    answered = [
+        events.row(
+            user_id, "answered", events.quiz_ref(quiz.id, item.id), quiz.version, now,
             result={"response": g.answer, "score": g.score, "max": g.max_score, "success": g.is_correct, "grade": g.grade},
-            attempt_id=attempt.id, at=now,
+            attempt_id=attempt.id,
         )
-    events.record(
-        user_id, "passed" if is_passed else "failed", events.quiz_ref(quiz.id), quiz.version,
+        for item, g in graded
+    ]
+    verdict = events.row(
+        user_id, "passed" if is_passed else "failed", events.quiz_ref(quiz.id), quiz.version, now,
         result={
             "score": score, "max": max_score, "scaled": round(percent / 100, 4), "success": is_passed,
             "pass_mark": attempt.pass_mark,
             "duration_seconds": round((now - attempt.started_at).total_seconds()),
         },
-        attempt_id=attempt.id, at=now,
+        attempt_id=attempt.id,
     )
+    events.record_many([*answered, verdict])
     _update_quiz_summary(user_id, quiz, percent, is_passed, now)
     _update_competency_summaries(user_id, graded, now)
     db.session.flush()
@@ -168,28 +167,29 @@ def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bo
 
 
 def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]], now) -> None:
-    refs = sorted({c for _, g in graded for c in g.competency_refs})
-    rows = {
-        row.competency_ref: row
-        for row in db.session.scalars(
-            select(CompetencyProgress).where(CompetencyProgress.user_id == user_id, CompetencyProgress.competency_ref.in_(refs))
-        )
-    }
+    totals: dict[str, dict[str, float]] = {}
     for _, g in graded:
         for ref in g.competency_refs:
-            row = rows.get(ref)
-            if row is None:
-                row = rows[ref] = CompetencyProgress(
-                    user_id=user_id, competency_ref=ref, answered_count=0, correct_count=0, harmful_count=0,
-                    score=0.0, max_score=0.0,
-                )
-                db.session.add(row)
-            row.answered_count += 1
-            row.correct_count += int(g.is_correct)
-            row.harmful_count += int(g.grade == "harmful")
-            row.score += g.score
-            row.max_score += g.max_score
-            row.last_answered_at = now
+            t = totals.setdefault(ref, {"answered_count": 0, "correct_count": 0, "harmful_count": 0, "score": 0.0, "max_score": 0.0})
+            t["answered_count"] += 1
+            t["correct_count"] += int(g.is_correct)
+            t["harmful_count"] += int(g.grade == "harmful")
+            t["score"] += g.score
+            t["max_score"] += g.max_score
+    existing = db.session.scalars(
+        select(CompetencyProgress).where(
+            CompetencyProgress.user_id == user_id, CompetencyProgress.competency_ref.in_(sorted(totals))
+        )
+    )
+    for row in existing:
+        for key, value in totals.pop(row.competency_ref).items():
+            setattr(row, key, getattr(row, key) + value)
+        row.last_answered_at = now
+    if totals:
+        db.session.execute(
+            insert(CompetencyProgress),
+            [{"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t} for ref, t in sorted(totals.items())],
+        )
 
 
 def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:

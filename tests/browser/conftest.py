@@ -1,0 +1,232 @@
+"""Real-browser fixtures: the app on a live local server (SQLite, CSRF on) and headless Chromium.
+
+The tests here drive /usr/bin/chromium through Playwright's sync API. Nothing is downloaded:
+`playwright install` is never needed. A missing browser or axe-core fails the run loudly.
+"""
+
+import html
+import itertools
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError as exc:  # pragma: no cover - a broken environment, reported loudly
+    raise ImportError("The browser tests need the playwright package: pip install -e '.[test]'") from exc
+
+from app import create_app
+from app.extensions import db as _db
+from app.services import accounts
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery"
+TIMEOUT_MS = 5_000  # a local server answers in milliseconds; fail fast instead of waiting 30 s
+
+_account_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Student:
+    """An account the tests can sign in with."""
+
+    email: str
+    name: str
+    password: str = PASSWORD
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The running app: its base URL and the Flask app behind it."""
+
+    url: str
+    app: Flask
+
+    @property
+    def catalog(self):
+        """The content catalog the server renders."""
+        return self.app.extensions["alliance.catalog"]
+
+    def create_student(self, label: str = "student") -> Student:
+        """A new student account written straight to the database (for tests that only need to sign in)."""
+        number = next(_account_numbers)
+        student = Student(email=f"{label}-{number}@example.org", name=f"{label.title()} {number}")
+        with self.app.app_context():
+            accounts.create_user(student.email, student.name, student.password)
+            _db.session.commit()
+        return student
+
+
+def _settings(url: str) -> dict:
+    """Like tests/conftest.py's settings, but with CSRF protection on, as in production."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": True,
+        "PASSWORD_MIN_LENGTH": 10,
+    }
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The app on a fresh, migrated SQLite file, served on a free loopback port for the whole session."""
+    saved_instance = os.environ.get("ALLIANCE_INSTANCE_PATH")
+    os.environ["ALLIANCE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("browser-instance"))
+    database = tmp_path_factory.mktemp("browser-db") / "browser.sqlite"
+    try:
+        app = create_app(_settings(f"sqlite:///{database}"))
+        with app.app_context():
+            upgrade()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+            with app.app_context():
+                _db.engine.dispose()
+    finally:
+        if saved_instance is None:
+            os.environ.pop("ALLIANCE_INSTANCE_PATH", None)
+        else:
+            os.environ["ALLIANCE_INSTANCE_PATH"] = saved_instance
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright, shared by the session."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"The browser tests need Chromium at {CHROMIUM} (apt-get install chromium); it is missing.")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) and page, with relative URLs resolved against the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_path() -> Path:
+    """The axe-core script injected into pages (installed by `npm ci` from package.json)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE}: run `npm ci` in the repository root.")
+    return AXE
+
+
+@pytest.fixture
+def student(live_server) -> Student:
+    """A fresh student account, not yet signed in."""
+    return live_server.create_student()
+
+
+@pytest.fixture
+def learner(page, live_server) -> "Learner":
+    """Actions of a student in the browser, found by role and label like a screen-reader user would."""
+    return Learner(page, live_server)
+
+
+def text_of(fragment: str) -> str:
+    """The text a person reads in an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+class Learner:
+    """Student actions on a page, locating every element by its accessible role and name."""
+
+    text_of = staticmethod(text_of)
+
+    def __init__(self, page, server: LiveServer):
+        self.page = page
+        self.server = server
+
+    def sign_in(self, student: Student) -> None:
+        """Sign in through the sign-in form and arrive on My learning."""
+        self.page.goto("/auth/sign-in")
+        self.page.get_by_label("Email").fill(student.email)
+        self.page.get_by_label("Password", exact=True).fill(student.password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
+
+    def item_group(self, number: int, total: int):
+        """The fieldset of quiz item `number`, named by its legend."""
+        return self.page.get_by_role("group", name=re.compile(rf"^Item {number} of {total}\."))
+
+    def option_radio(self, number: int, total: int, option):
+        """The radio button of a scenario option inside its item's group, found by its label."""
+        return self.item_group(number, total).get_by_role("radio", name=text_of(option.text_html), exact=True)
+
+    def choose(self, quiz, choices: dict, skip: tuple[int, ...] = ()) -> None:
+        """Check the chosen option (item id -> option) of every item whose number is not in `skip`."""
+        total = len(quiz.items)
+        for number, item in enumerate(quiz.items, start=1):
+            if number not in skip:
+                self.option_radio(number, total, choices[item.id]).check()
+
+    def complete_first_lesson(self, module) -> None:
+        """Open the module's first lesson and press its Complete button."""
+        first, second = module.lessons[0], module.lessons[1]
+        self.page.goto(f"/learn/modules/{module.id}/lessons/{first.id}")
+        self.page.get_by_role("button", name=re.compile(r"^Complete lesson")).click()
+        expect(self.page.get_by_role("heading", level=1, name=second.title)).to_be_visible()
+
+    def start_quiz(self, quiz) -> None:
+        """Open the quiz's front page and start (or resume) an attempt."""
+        self.page.goto(f"/learn/quizzes/{quiz.id}")
+        self.page.get_by_role("button", name=re.compile(r"^(Start the quiz|Resume your attempt|Retake the quiz)$")).click()
+        expect(self.item_group(1, len(quiz.items))).to_be_visible()
+
+    def submit_answers(self) -> None:
+        """Press the quiz's submit button."""
+        self.page.get_by_role("button", name="Submit answers").click()
+
+
+@pytest.fixture(scope="session")
+def learning_module(live_server):
+    """The first module of the catalog, which every browser test walks through."""
+    return live_server.catalog.modules[0]
+
+
+@pytest.fixture(scope="session")
+def module_quiz(live_server, learning_module):
+    """The quiz paired with that module."""
+    quizzes = live_server.catalog.quizzes_for(learning_module.id)
+    assert quizzes, f"module {learning_module.id} has no quiz to test"
+    return quizzes[0]
+
+
+@pytest.fixture(scope="session")
+def answer_key(module_quiz) -> dict:
+    """The deterministic answers the tests give: the first option of every item (item id -> option)."""
+    return {item.id: item.options[0] for item in module_quiz.items}

@@ -1,0 +1,174 @@
+"""Fixture chain app -> db -> client -> auth, run against SQLite and (when configured) PostgreSQL.
+
+ALLIANCE_TEST_POSTGRES_URL names a PostgreSQL database (`.ci/postgres.sh start` prints one);
+every database test then runs on both backends. In CI the variable is required: a missing
+server fails the run instead of quietly testing less.
+"""
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import User
+from app.services import accounts
+
+PG_URL = os.environ.get("ALLIANCE_TEST_POSTGRES_URL")
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI needs ALLIANCE_TEST_POSTGRES_URL: start a server with .ci/postgres.sh start")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database per backend, shared by the session's tests."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
+    else:
+        url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in PG_URL else PG_URL
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(_settings(url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, so they are tested on every backend
+        _db.engine.dispose()
+    return url
+
+
+def _settings(url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_MIN_LENGTH": 10,
+    }
+
+
+@pytest.fixture
+def app_settings(database_url, tmp_path) -> dict:
+    """Settings for the app under test; tests may change them before `app` is built."""
+    return _settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_settings, monkeypatch, tmp_path):
+    """The app, on a clean database."""
+    monkeypatch.setenv("ALLIANCE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(app_settings)
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database session inside an app context."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+@pytest.fixture
+def client(app, db):
+    """A test client."""
+    return app.test_client()
+
+
+class AuthActions:
+    """Create accounts and sign in or out through the real forms."""
+
+    def __init__(self, client, db):
+        self._client = client
+        self._db = db
+
+    def create(self, role: str = "student", email: str | None = None, name: str | None = None) -> User:
+        """An account with the shared test password."""
+        user = accounts.create_user(email or f"{role}@example.org", name or role.title(), PASSWORD, role)
+        self._db.session.commit()
+        return user
+
+    def sign_in(self, email: str = "student@example.org", password: str = PASSWORD):
+        """Sign in through the sign-in form."""
+        return self._client.post("/auth/sign-in", data={"email": email, "password": password})
+
+    def as_role(self, role: str) -> User | None:
+        """Become a fresh signed-in user of `role`, or stay anonymous for 'anonymous'."""
+        if role == "anonymous":
+            return None
+        user = self.create(role)
+        response = self.sign_in(user.email)
+        assert response.status_code == 302, response.text
+        return user
+
+    def sign_out(self):
+        """Sign out."""
+        return self._client.post("/auth/sign-out")
+
+
+@pytest.fixture
+def auth(client, db) -> AuthActions:
+    """Account helpers bound to the client."""
+    return AuthActions(client, db)
+
+
+@pytest.fixture
+def catalog(app):
+    """The loaded content catalog."""
+    return app.extensions["alliance.catalog"]
+
+
+class QueryCounter:
+    """Counts SQL statements sent while active."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        """Statements seen, ignoring savepoint bookkeeping."""
+        return len([s for s in self.statements if not re.match(r"\s*(RELEASE )?SAVEPOINT", s)])
+
+
+@pytest.fixture
+def count_queries(app, db):
+    """Context manager counting the queries a block runs."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, *args):
+            counter.statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -1,0 +1,224 @@
+"""The learner's screens, used as a student would: lessons, quiz, feedback, progress."""
+
+import re
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from app.models import ItemResponse, LearningEvent, QuizAttempt
+from tests.helpers import answers_by_grade, expected_percent
+
+
+@pytest.fixture
+def student(auth):
+    """A signed-in student."""
+    return auth.as_role("student")
+
+
+@pytest.fixture
+def quiz(catalog):
+    """The shipped scenario quiz."""
+    return catalog.quizzes[0]
+
+
+def start(client, quiz) -> str:
+    """Start an attempt through the quiz page and return its URL."""
+    response = client.post(f"/learn/quizzes/{quiz.id}/attempts")
+    assert response.status_code == 302
+    return response.location
+
+
+def rows(db, model) -> int:
+    """How many rows a table has."""
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_module_page_lists_objectives_lessons_minutes_and_quiz(client, student, catalog, quiz):
+    module = catalog.module(quiz.module_id)
+    page = client.get(f"/learn/modules/{module.id}").text
+    assert escape(module.title) in page and f"About {module.minutes} minutes" in page
+    for objective in module.objectives:
+        assert escape(objective) in page
+    for lesson in module.lessons:
+        assert escape(lesson.title) in page
+    assert escape(quiz.title) in page and f"pass mark {quiz.pass_mark}%" in page
+
+
+def test_lesson_pages_link_previous_and_next_and_show_competency_names(client, student, catalog):
+    module = catalog.modules[0]
+    first, second = module.lessons[0], module.lessons[1]
+    page = client.get(f"/learn/modules/{module.id}/lessons/{second.id}").text
+    assert f'rel="prev" href="/learn/modules/{module.id}/lessons/{first.id}"' in page
+    assert 'rel="next"' in page
+    name = catalog.competency(second.competencies[0]).name
+    assert escape(name) in page
+    assert page.count("<h1") == 1
+
+
+def test_completing_the_last_lesson_leads_to_the_quiz(client, student, catalog, quiz):
+    module = catalog.module(quiz.module_id)
+    last = module.lessons[-1]
+    response = client.post(f"/learn/modules/{module.id}/lessons/{last.id}/complete")
+    assert response.location == f"/learn/quizzes/{quiz.id}"
+    assert "That was the last lesson" in client.get(response.location).text
+
+
+def test_a_lesson_is_not_completed_by_reading_it(client, student, catalog):
+    module = catalog.modules[0]
+    lesson = module.lessons[0]
+    client.get(f"/learn/modules/{module.id}/lessons/{lesson.id}")
+    page = client.get(f"/learn/modules/{module.id}").text
+    assert "In progress" in page and "Completed</span>" not in page
+    client.post(f"/learn/modules/{module.id}/lessons/{lesson.id}/complete")
+    page = client.get(f"/learn/modules/{module.id}/lessons/{lesson.id}").text
+    assert "You completed this lesson." in page
+
+
+def test_home_offers_to_continue_where_the_learner_left_off(client, student, catalog):
+    module = catalog.modules[0]
+    assert "Continue where you left off" not in client.get("/learn/").text
+    client.post(f"/learn/modules/{module.id}/lessons/{module.lessons[0].id}/complete")
+    page = client.get("/learn/").text
+    assert "Continue where you left off" in page
+    assert f"/learn/modules/{module.id}/lessons/{module.lessons[1].id}" in page
+
+
+def test_taking_the_quiz_shows_every_item_with_grade_feedback_and_competency(client, student, quiz):
+    url = start(client, quiz)
+    form = client.get(url).text
+    assert form.count('type="radio"') == sum(len(item.options) for item in quiz.items)
+    data = answers_by_grade(quiz, "acceptable")
+    response = client.post(url, data=data)
+    assert response.location == f"{url}/results"
+    page = client.get(response.location).text
+    percent = expected_percent(quiz, data)
+    assert f"<strong>{percent:.0f}%</strong>" in page
+    assert ("Passed" if percent >= quiz.pass_mark else "Not passed") in page
+    for item in quiz.items:
+        option = item.option(data[f"item-{item.id}"])
+        section = page.split(f'id="item-{item.id}"', 1)[1].split("</section>", 1)[0]
+        assert option.text_html in section
+        assert option.feedback_html in section
+        assert ">Acceptable<" in section or ">Unhelpful<" in section
+        assert option.competencies[0] not in re.sub(r'id="[^"]*"', "", section)
+
+
+def test_a_perfect_attempt_passes_and_a_harmful_one_fails(client, student, quiz):
+    url = start(client, quiz)
+    client.post(url, data=answers_by_grade(quiz, "best"))
+    assert "<strong>100%</strong>" in client.get(f"{url}/results").text
+    url = start(client, quiz)
+    client.post(url, data=answers_by_grade(quiz, "harmful"))
+    page = client.get(f"{url}/results").text
+    assert "<strong>0%</strong>" in page and "Not passed" in page
+    assert "The best reply here:" in page
+
+
+def test_unanswered_items_are_named_and_the_other_answers_kept(client, db, student, quiz):
+    url = start(client, quiz)
+    data = answers_by_grade(quiz, "best")
+    skipped = quiz.items[2]
+    del data[f"item-{skipped.id}"]
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    assert f'href="#item-{skipped.id}">Item 3 has no answer' in response.text
+    kept = quiz.items[0]
+    assert re.search(rf'value="{data[f"item-{kept.id}"]}" checked', response.text.split(f'id="item-{kept.id}"')[1])
+    assert rows(db, ItemResponse) == 0
+
+
+def test_a_forged_answer_is_refused_with_a_message(client, db, student, quiz):
+    url = start(client, quiz)
+    data = answers_by_grade(quiz, "best")
+    data[f"item-{quiz.items[0].id}"] = "zzz"
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    assert "is not one of its options" in response.text
+    assert rows(db, ItemResponse) == 0
+
+
+def test_submitting_twice_records_one_attempt(client, db, student, quiz):
+    url = start(client, quiz)
+    data = answers_by_grade(quiz, "best")
+    first = client.post(url, data=data)
+    second = client.post(url, data=answers_by_grade(quiz, "harmful"))
+    assert first.location == second.location == f"{url}/results"
+    assert "already submitted" in client.get(second.location).text
+    assert rows(db, QuizAttempt) == 1
+    assert rows(db, ItemResponse) == len(quiz.items)
+    assert "<strong>100%</strong>" in client.get(f"{url}/results").text
+
+
+def test_pressing_start_twice_opens_one_attempt(client, db, student, quiz):
+    assert start(client, quiz) == start(client, quiz)
+    assert rows(db, QuizAttempt) == 1
+
+
+def test_retaking_adds_an_attempt_to_the_history(client, db, student, quiz):
+    client.post(start(client, quiz), data=answers_by_grade(quiz, "harmful"))
+    client.post(start(client, quiz), data=answers_by_grade(quiz, "best"))
+    page = client.get(f"/learn/quizzes/{quiz.id}").text
+    assert "Your attempts" in page and page.count("Not passed") == 1 and page.count(">Passed") == 1
+    assert "Retake the quiz" in page
+    assert rows(db, QuizAttempt) == 2
+
+
+def test_a_failure_while_recording_leaves_nothing_half_written(client, db, student, quiz, monkeypatch):
+    url = start(client, quiz)
+    from app.services import quizzes as quiz_service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(quiz_service, "_update_competency_summaries", broken)
+    response = client.post(url, data=answers_by_grade(quiz, "best"))
+    assert response.status_code == 500
+    assert "nothing was saved" in response.text and "Traceback" not in response.text
+    db.session.expire_all()
+    assert rows(db, ItemResponse) == 0
+    assert db.session.scalar(select(QuizAttempt)).submitted_at is None
+    assert db.session.scalar(select(func.count()).where(LearningEvent.verb == "answered")) == 0
+    monkeypatch.undo()
+    assert client.post(url, data=answers_by_grade(quiz, "best")).location == f"{url}/results"
+
+
+def test_progress_page_shows_modules_and_competencies_by_name(client, student, catalog, quiz):
+    client.post(start(client, quiz), data=answers_by_grade(quiz, "best"))
+    page = client.get("/learn/progress").text
+    assert escape(catalog.module(quiz.module_id).title) in page
+    assert "passed, best 100%" in page
+    for ref in quiz.items[0].competencies:
+        assert escape(catalog.competency(ref).name) in page
+    assert "bordin.goals" not in page
+
+
+def test_pages_run_a_constant_number_of_queries(client, student, catalog, quiz, count_queries):
+    module = catalog.module(quiz.module_id)
+    paths = ("/learn/", "/learn/progress", f"/learn/modules/{module.id}", f"/learn/quizzes/{quiz.id}")
+
+    def counts() -> dict[str, int]:
+        measured = {}
+        for path in paths:
+            with count_queries() as counted:
+                assert client.get(path).status_code == 200
+            measured[path] = counted.count
+        return measured
+
+    empty = counts()
+    for lesson in module.lessons:
+        client.post(f"/learn/modules/{module.id}/lessons/{lesson.id}/complete")
+    for _ in range(3):
+        client.post(start(client, quiz), data=answers_by_grade(quiz, "best"))
+    busy = counts()
+    # One query per summary table a page reads, however much progress there is.
+    assert busy == empty
+    assert max(busy.values()) <= 4, busy
+
+
+def test_quiz_submission_runs_a_bounded_number_of_queries(client, student, quiz, count_queries):
+    url = start(client, quiz)
+    with count_queries() as counted:
+        client.post(url, data=answers_by_grade(quiz, "best"))
+    # Inserts are batched: the count does not grow with the number of items.
+    assert counted.count <= 12, "\n".join(s.split("\n")[0][:60] for s in counted.statements)
