@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -74,6 +74,13 @@ class LiveServer:
         return student
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler without a log line per request (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        """Skip the access log."""
+
+
 def _settings(url: str) -> dict:
     """Like tests/conftest.py's settings, but with CSRF protection on, as in production."""
     return {
@@ -95,7 +102,7 @@ def live_server(tmp_path_factory) -> LiveServer:
         app = create_app(_settings(f"sqlite:///{database}"))
         with app.app_context():
             upgrade()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:

@@ -1,0 +1,161 @@
+"""A new student's whole path in a real browser, and the same path by keyboard alone.
+
+Elements are found only by accessible role, name and label, as assistive technology finds them.
+"""
+
+import re
+from collections import Counter
+
+import pytest
+from playwright.sync_api import expect
+
+
+def _percent(value: float) -> str:
+    """A percentage as the app prints it (the `percent` template filter)."""
+    return f"{value:.0f}%"
+
+
+@pytest.mark.browser
+def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, learner, live_server, learning_module, module_quiz, answer_key):
+    catalog = live_server.catalog
+    first, second = learning_module.lessons[0], learning_module.lessons[1]
+    steps_total = len(learning_module.lessons) + len(catalog.quizzes_for(learning_module.id))
+    main_nav = page.get_by_role("navigation", name="Main")
+
+    # The landing page invites a visitor to sign up.
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1, name="Learn to build a therapeutic alliance")).to_be_visible()
+    page.get_by_role("link", name="Create a free account").click()
+
+    expect(page.get_by_role("heading", level=1, name="Create an account")).to_be_visible()
+    page.get_by_label("Email").fill("new.student@example.org")
+    page.get_by_label("Your name").fill("Noor Student")
+    page.get_by_label("Password", exact=True).fill("correct horse battery")
+    page.get_by_label("Repeat the password").fill("correct horse battery")
+    page.get_by_role("button", name="Create account").click()
+
+    # Signed in on My learning, with the module not started.
+    expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Welcome, Noor Student. Your account is ready.")
+    expect(main_nav).to_contain_text("Noor Student")
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", level=3, name=learning_module.title))
+    expect(card).to_be_visible()
+    bar = card.get_by_role("progressbar", name=f"Progress in {learning_module.title}")
+    expect(bar).to_have_js_property("value", 0)
+    expect(card).to_contain_text(f"0% · 0 of {steps_total} steps")
+    expect(card).to_contain_text("Not started")
+
+    # The module, then its first lesson.
+    card.get_by_role("link", name=learning_module.title).click()
+    expect(page.get_by_role("heading", level=1, name=learning_module.title)).to_be_visible()
+    page.get_by_role("region", name="Lessons").get_by_role("link", name=first.title, exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=first.title)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(f"Lesson 1 of {len(learning_module.lessons)}")
+
+    # Completing it moves on to the next lesson.
+    page.get_by_role("button", name="Complete lesson and continue").click()
+    expect(page.get_by_role("heading", level=1, name=second.title)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(f"Lesson completed: {first.title}.")
+
+    # Back on My learning the bar has moved and a link leads back to where the student stopped.
+    main_nav.get_by_role("link", name="My learning").click()
+    expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
+    moved = round(100 * 1 / steps_total)
+    expect(bar).to_have_js_property("value", moved)
+    assert bar.evaluate("bar => bar.value") > 0
+    expect(card).to_contain_text(f"{moved}% · 1 of {steps_total} steps")
+    resume = page.get_by_role("region", name="Continue where you left off")
+    expect(resume.get_by_role("link", name=f"Continue with “{second.title}”")).to_be_visible()
+
+    # The module's quiz.
+    card.get_by_role("link", name=learning_module.title).click()
+    page.get_by_role("region", name="Scenario quiz").get_by_role("link", name=module_quiz.title).click()
+    expect(page.get_by_role("heading", level=1, name=module_quiz.title)).to_be_visible()
+    page.get_by_role("button", name="Start the quiz").click()
+
+    total = len(module_quiz.items)
+    expect(learner.item_group(1, total)).to_be_visible()
+    expect(page.get_by_role("group", name=re.compile(r"^Item \d+ of "))).to_have_count(total)
+
+    # Submitting with the last item unanswered shows the error summary and keeps the other answers.
+    learner.choose(module_quiz, answer_key, skip=(total,))
+    learner.submit_answers()
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(summary.get_by_role("link", name=f"Item {total} has no answer")).to_be_visible()
+    expect(summary.get_by_role("link")).to_have_count(1)
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(learner.item_group(total, total)).to_have_accessible_description("Error: Choose one reply.")
+    for number, item in enumerate(module_quiz.items[:-1], start=1):
+        expect(learner.option_radio(number, total, answer_key[item.id])).to_be_checked()
+    for option in module_quiz.items[-1].options:
+        expect(learner.option_radio(total, total, option)).not_to_be_checked()
+
+    # Answer the last item too and submit.
+    last = module_quiz.items[-1]
+    learner.option_radio(total, total, answer_key[last.id]).check()
+    learner.submit_answers()
+
+    # The results: score and verdict as the catalog's answer key says, then every item's feedback.
+    score = sum(answer_key[item.id].score for item in module_quiz.items)
+    max_score = sum(item.max_score for item in module_quiz.items)
+    percent = 100 * score / max_score
+    passed = percent >= module_quiz.pass_mark
+    main = page.get_by_role("main")
+    expect(page.get_by_role("heading", level=1, name=f"Results: {module_quiz.title}")).to_be_visible()
+    expect(main).to_contain_text(f"You scored {_percent(percent)} ({score:g} of {max_score:g} points).")
+    verdict, other = ("Passed", "Not passed") if passed else ("Not passed", "Passed")
+    expect(main).to_contain_text(f"{verdict}: the pass mark was {module_quiz.pass_mark}%.")
+    expect(main).not_to_contain_text(f"{other}: the pass mark")
+    grade_labels = live_server.app.jinja_env.globals["grade_labels"]
+    for number, item in enumerate(module_quiz.items, start=1):
+        option = answer_key[item.id]
+        result = page.get_by_role("region", name=re.compile(rf"^Item {number}\. "))
+        expect(result).to_be_visible()
+        names = ", ".join(catalog.competency(c).name for c in option.competencies)
+        expect(result.get_by_role("term")).to_have_text(["Patient", "Setting", "You chose", "Grade", "Feedback", "Competencies"])
+        expect(result.get_by_role("definition")).to_have_text([
+            item.vignette.patient,
+            item.vignette.setting,
+            learner.text_of(option.text_html),
+            f"{grade_labels[option.grade]} · {option.score:g} of {item.max_score:g} points",
+            learner.text_of(option.feedback_html),
+            names,
+        ])
+
+    # Progress: the module row and every competency row reflect the lesson and the attempt.
+    main_nav.get_by_role("link", name="Progress").click()
+    expect(page.get_by_role("heading", level=1, name="My progress")).to_be_visible()
+    modules_table = page.get_by_role("table", name="Lessons completed and quiz results per module")
+    module_row = modules_table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=learning_module.title))
+    steps_done = 1 + passed  # the completed lesson, and the quiz when passed
+    expect(module_row.get_by_role("progressbar")).to_have_js_property("value", round(100 * steps_done / steps_total))
+    quiz_text = (
+        f"{module_quiz.title}: passed, best {_percent(percent)}" if passed
+        else f"{module_quiz.title}: best {_percent(percent)} of {module_quiz.pass_mark}% needed, 1 attempt"
+    )
+    expect(module_row.get_by_role("cell")).to_have_text(
+        [
+            re.compile(rf"{round(100 * steps_done / steps_total)}% · {steps_done} of {steps_total} steps"),
+            f"1 of {len(learning_module.lessons)}",
+            quiz_text,
+        ]
+    )
+
+    graded = [item.handler.grade(item, answer_key[item.id].id) for item in module_quiz.items]
+    answered, correct, harmful = Counter(), Counter(), Counter()
+    for grade in graded:
+        for ref in grade.competency_refs:
+            answered[ref] += 1
+            correct[ref] += grade.is_correct
+            harmful[ref] += grade.grade == "harmful"
+    competency_table = page.get_by_role("table", name="Lessons completed and answers per competency")
+    for competency in catalog.competencies:
+        teaching = catalog.lessons_teaching(competency.id)
+        if not teaching and not answered[competency.id]:
+            continue
+        done = sum(1 for lesson in teaching if (lesson.module_id, lesson.id) == (learning_module.id, first.id))
+        n = answered[competency.id]
+        best = f"{correct[competency.id]} of {n} ({round(100 * correct[competency.id] / n)}%)" if n else "none answered yet"
+        row = competency_table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=competency.name, exact=True))
+        expect(row.get_by_role("cell")).to_have_text([f"{done} of {len(teaching)}", best, str(harmful[competency.id])])
