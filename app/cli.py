@@ -92,3 +92,7 @@ def main() -> None:
         # The app refuses to start on invalid content: show the report, not a traceback.
         click.echo("Alliance cannot start: the content has problems.\n" + exc.report(), err=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Serve Alliance with gunicorn on loopback and measure a lesson page and a quiz submission.
+
+A plain Flask "hello" is served and measured the same way, so the figures read as ratios that
+hold from one machine to another. Only 127.0.0.1 is contacted; every loop is bounded.
+
+    python benchmarks/serve.py [--seconds 10] [--concurrency 4] [--workers 2] [--json out.json]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PASSWORD = "benchmark password"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """A minimal cookie-keeping HTTP client for one simulated learner."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+        """Send one request; return status, headers and body."""
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        conn.close()
+        return response.status, dict(response.getheaders()), text
+
+    def token(self, path: str) -> str:
+        """GET a page and return its CSRF token."""
+        status, _, text = self.request("GET", path)
+        assert status == 200, (path, status)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text).group(1)
+
+
+def wait_until_up(port: int, seconds: float = 30) -> None:
+    """Wait for a server to accept connections."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def gunicorn(app_path: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+    """Start gunicorn serving `app_path` on loopback."""
+    command = [
+        sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
+        "--log-level", "warning", app_path,
+    ]
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    wait_until_up(port)
+    return process
+
+
+def run_load(name: str, action, concurrency: int, seconds: float) -> dict:
+    """Call `action(worker_index)` (returns latency seconds) from threads for a bounded time."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        mine = []
+        while time.monotonic() < deadline and len(mine) < 100_000:
+            mine.append(action(index))
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "name": name,
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 2),
+    }
+
+
+def timed(call) -> float:
+    """Seconds one call takes."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Set up a database and a learner per thread, serve, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="load time per scenario (1 to 300)")
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads (1 to 64)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (1 to 16)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 300 or not 1 <= args.concurrency <= 64 or not 1 <= args.workers <= 16:
+        parser.error("--seconds 1..300, --concurrency 1..64, --workers 1..16")
+
+    instance = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    env = {**os.environ, "ALLIANCE_INSTANCE_PATH": str(instance), "SECRET_KEY": "benchmark"}
+    env.setdefault("DATABASE_URL", f"sqlite:///{instance / 'bench.sqlite'}")
+    alliance = [sys.executable, "-m", "app.cli"]
+    subprocess.run([*alliance, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    for i in range(args.concurrency):
+        subprocess.run(
+            [*alliance, "users", "create", "--email", f"learner{i}@example.org", "--name", f"Learner {i}",
+             "--password-file", "-"],
+            input=PASSWORD, text=True, env=env, cwd=ROOT, check=True, capture_output=True,
+        )
+
+    sys.path.insert(0, str(ROOT))
+    from app.content import content_dirs, load_once
+
+    catalog = load_once(content_dirs())
+    quiz = catalog.quizzes[0]
+    module = catalog.module(quiz.module_id)
+    lesson_path = f"/learn/modules/{module.id}/lessons/{module.lessons[1].id}"
+    answers = {f"item-{item.id}": item.options[0].id for item in quiz.items}
+
+    app_port, hello_port = free_port(), free_port()
+    servers = [
+        gunicorn("app.wsgi:app", app_port, args.workers, env),
+        gunicorn("benchmarks.hello:app", hello_port, args.workers, env),
+    ]
+    try:
+        learners = []
+        for i in range(args.concurrency):
+            client = Client(app_port)
+            token = client.token("/auth/sign-in")
+            status, _, _ = client.request(
+                "POST", "/auth/sign-in", {"csrf_token": token, "email": f"learner{i}@example.org", "password": PASSWORD}
+            )
+            assert status == 302, f"sign-in failed: {status}"
+            learners.append(client)
+        hello = Client(hello_port)
+
+        def get_hello(_: int) -> float:
+            return timed(lambda: hello.request("GET", "/"))
+
+        def get_lesson(i: int) -> float:
+            def call():
+                status, _, _ = learners[i].request("GET", lesson_path)
+                assert status == 200, status
+            return timed(call)
+
+        def submit_quiz(i: int) -> float:
+            client = learners[i]
+            token = client.token(f"/learn/quizzes/{quiz.id}")
+            status, headers, _ = client.request("POST", f"/learn/quizzes/{quiz.id}/attempts", {"csrf_token": token})
+            assert status == 302, status
+            attempt_path = headers["Location"]
+            form = {"csrf_token": token, **answers}
+
+            def call():
+                status, headers, _ = client.request("POST", attempt_path, form)
+                assert status == 302 and headers["Location"].endswith("/results"), status
+            return timed(call)
+
+        results = [
+            run_load("hello (plain Flask)", get_hello, args.concurrency, args.seconds),
+            run_load("lesson page", get_lesson, args.concurrency, args.seconds),
+            run_load("quiz submission", submit_quiz, args.concurrency, args.seconds),
+        ]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+    base = results[0]
+    database = "postgresql" if env["DATABASE_URL"].startswith("postgres") else "sqlite"
+    print(f"gunicorn --workers {args.workers}, {args.concurrency} client threads, {args.seconds:g}s each, {database}")
+    print(f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs hello req/s':>17}")
+    for r in results:
+        ratio = r["requests_per_second"] / base["requests_per_second"]
+        r["throughput_vs_hello"] = round(ratio, 3)
+        print(f"{r['name']:<22}{r['requests_per_second']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}{ratio:>17.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"database": database, "workers": args.workers, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
