@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
 from app.content import content_dirs, load_once
@@ -37,6 +38,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(config.from_environment(Path(app.instance_path), overrides))
     app.extensions["alliance.catalog"] = load_once(content_dirs(app.config["CONTENT_DIRS"]))
+
+    if app.config["BEHIND_PROXY"]:
+        # Trust one proxy's X-Forwarded-For/-Proto, so redirects and secure cookies see https.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)

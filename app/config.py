@@ -35,7 +35,12 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    behind_proxy = os.environ.get("ALLIANCE_BEHIND_PROXY", "").lower() in ("1", "true", "yes")
     settings = {
+        "BEHIND_PROXY": behind_proxy,
+        # Behind a TLS-terminating proxy cookies must never travel over plain HTTP.
+        "SESSION_COOKIE_SECURE": behind_proxy,
+        "REMEMBER_COOKIE_SECURE": behind_proxy,
         "SECRET_KEY": overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY") or _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
