@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from email_validator import EmailNotValidError, validate_email
 
 from app import create_app
@@ -12,7 +12,23 @@ from app.content import ContentError, check_dirs, content_dirs
 from app.config import content_dirs_from_env
 from app.models import ROLES
 
-cli = FlaskGroup(
+class AllianceGroup(FlaskGroup):
+    """Flask's command group, reporting invalid content plainly when it lists the commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands; with invalid content, the report and the commands that need no app."""
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ContentError as exc:
+            click.echo(f"{CANNOT_START}\n{exc.report()}\n", err=True)
+            self._load_plugin_commands()
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+CANNOT_START = "Alliance cannot start: the content has problems."
+
+cli = AllianceGroup(
     create_app=create_app,
     help="Alliance: e-learning for building a therapeutic alliance.\n\n"
     "Start with `alliance db upgrade` and `alliance run`.",
@@ -90,7 +106,7 @@ def main() -> None:
         cli.main(prog_name="alliance")
     except ContentError as exc:
         # The app refuses to start on invalid content: show the report, not a traceback.
-        click.echo("Alliance cannot start: the content has problems.\n" + exc.report(), err=True)
+        click.echo(f"{CANNOT_START}\n{exc.report()}", err=True)
         sys.exit(1)
 
 

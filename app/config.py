@@ -51,6 +51,10 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_MIN_LENGTH": 10,
+        # Guessing passwords: a handful of tries a minute per address is plenty for a person.
+        "SIGN_IN_RATE_LIMIT": os.environ.get("ALLIANCE_SIGN_IN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
     }
     settings.update(overrides)
     return settings

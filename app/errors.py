@@ -2,7 +2,9 @@
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from typing import NoReturn
+
+from werkzeug.exceptions import HTTPException, NotFound
 
 from app.extensions import db
 
@@ -12,7 +14,15 @@ _ADVICE = {
     404: "Nothing is at this address. Check the link, or start again from your home page.",
     405: "This address does not accept that kind of request.",
     413: "What you sent is too large.",
+    429: "Too many attempts in a short time. Wait a minute, then try again.",
 }
+
+
+def not_found(message: str) -> NoReturn:
+    """Answer 404 with a message written for the person who followed the link."""
+    error = NotFound(message)
+    error.is_for_people = True
+    raise error
 
 
 def register(app: Flask) -> None:
@@ -26,7 +36,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        described = error.description if error.description and error.description != type(error).description else None
+        # Our views abort with a description written for people; Werkzeug's and extensions' are not.
+        described = error.description if getattr(error, "is_for_people", False) else None
         message = described or _ADVICE.get(code, "Something went wrong with this request.")
         response = render_template("errors/error.html", code=code, title=error.name, message=message)
         return response, code

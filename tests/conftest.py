@@ -7,12 +7,13 @@ server fails the run instead of quietly testing less.
 
 import os
 import re
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from app import create_app
 from app.extensions import db as _db
@@ -33,16 +34,29 @@ def database_url(request, tmp_path_factory) -> str:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
     else:
-        url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in PG_URL else PG_URL
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+        url = _private_postgres_database(request)
     app = create_app(_settings(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()  # the schema comes from the migrations, so they are tested on every backend
         _db.engine.dispose()
     return url
+
+
+def _private_postgres_database(request) -> str:
+    """A database of this test session's own, so parallel runs never share tables; dropped after."""
+    server = make_url(PG_URL).set(drivername="postgresql+psycopg")
+    name = f"alliance_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    request.addfinalizer(drop)
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 def _settings(url: str, instance: Path) -> dict:
@@ -52,6 +66,7 @@ def _settings(url: str, instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_MIN_LENGTH": 10,
+        "RATELIMIT_ENABLED": False,  # tests/test_rate_limit.py turns it on
     }
 
 

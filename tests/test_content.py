@@ -1,4 +1,4 @@
-"""The content loader: every kind of bad file is reported with its file and line; good content builds a safe, immutable catalog."""
+"""The content loader: each bad file is reported with its file and line; good content builds a safe, frozen catalog."""
 
 import copy
 import dataclasses
@@ -91,6 +91,7 @@ class Tree:
     """A valid content folder (one module with two lessons, and its quiz) that a test breaks one thing at a time."""
 
     def __init__(self, root: Path, module_id: str = "mod-a", quiz: bool = True):
+        """Start from the valid module, lessons and quiz, not yet written under `root`."""
         self.root = root
         self.folder = module_id
         self.module = copy.deepcopy(MODULE)
@@ -202,7 +203,8 @@ def test_valid_tree_builds(tree):
 
 def test_modules_are_ordered_by_order_then_title(tmp_path):
     root = tmp_path / "content"
-    for module_id, title, order in [("mod-a", "Zeta", 2), ("mod-b", "Beta", 1), ("mod-c", "Alpha", 2), ("mod-d", "Aardvark", None)]:
+    modules = [("mod-a", "Zeta", 2), ("mod-b", "Beta", 1), ("mod-c", "Alpha", 2), ("mod-d", "Aardvark", None)]
+    for module_id, title, order in modules:
         tree = Tree(root, module_id)
         tree.module["title"] = title
         if order is not None:
@@ -263,7 +265,8 @@ def test_raw_html_and_scripts_in_markdown_never_reach_the_page(tree):
     catalog = build_catalog([tree.write().root])
     lesson_html = catalog.module("mod-a").lesson("second").sections[0].html
     item = catalog.quiz("mod-a-quiz").items[0]
-    rendered = [lesson_html, catalog.quiz("mod-a-quiz").intro_html, item.options[0].text_html, item.options[0].feedback_html]
+    intro_html = catalog.quiz("mod-a-quiz").intro_html
+    rendered = [lesson_html, intro_html, item.options[0].text_html, item.options[0].feedback_html]
     for html in rendered:
         assert "<script" not in html.lower()
         assert "<iframe" not in html.lower()
@@ -488,6 +491,17 @@ def test_lesson_with_a_level_one_heading(tree):
     assert "must not have a level-1 heading" in problem.message
 
 
+def test_lesson_with_only_a_level_one_heading_and_prose(tree):
+    # An author's first draft: "# Title" and prose, no sections. Both mistakes must be reported.
+    tree.lessons["02-second.md"] = "# The bond\n\nWarmth and skill build the bond.\n"
+    tree.write()
+    problems = problems_in(tree.root)
+    lesson = tree.lesson("02-second.md")
+    assert find(problems, lesson, "level-1 heading").line == 1
+    assert find(problems, lesson, "the lesson has no sections").line is None
+    assert len(problems) == 2, _listing(problems)
+
+
 def test_a_hash_line_inside_a_code_block_is_not_a_heading(tree):
     tree.lessons["02-second.md"] = SECOND_LESSON + "\n```\n# a shell comment\n## not a section\n```\n"
     lesson = build_catalog([tree.write().root]).module("mod-a").lesson("second")
@@ -671,7 +685,9 @@ def test_unknown_competency_in_a_quiz_option(tree):
     assert problem.line == line_of(tree.quiz_file, "competencies:", occurrence=3)
 
 
-@pytest.mark.parametrize(("grades", "best_count"), [(["best", "best", "harmful"], 2), (["acceptable", "unhelpful", "harmful"], 0)])
+@pytest.mark.parametrize(
+    ("grades", "best_count"), [(["best", "best", "harmful"], 2), (["acceptable", "unhelpful", "harmful"], 0)]
+)
 def test_exactly_one_option_must_be_best(tree, grades, best_count):
     for option, grade in zip(tree.options(), grades):
         option["grade"] = grade
@@ -727,7 +743,8 @@ def test_all_problems_of_a_file_are_reported_at_once(tree):
 
 
 def test_problems_in_every_file_are_reported_together(tree):
-    tree.lessons["01-first.md"] = "# Title\n\n" + FIRST_LESSON.replace("pcc.sharing-power", "pcc.nope") + "\nSee [@nope].\n"
+    first_text = FIRST_LESSON.replace("pcc.sharing-power", "pcc.nope")
+    tree.lessons["01-first.md"] = "# Title\n\n" + first_text + "\nSee [@nope].\n"
     tree.lessons["02-second.md"] = "## No tag here\n\nProse.\n"
     tree.quiz["pass_mark"] = 0
     tree.options()[1]["grade"] = "great"
@@ -780,7 +797,9 @@ def test_scenario_best_option_scores_full_marks(item):
     assert grade.competency_refs == ("bordin.goals", "bordin.bond")
 
 
-@pytest.mark.parametrize(("answer", "score", "label"), [("b", 1, "acceptable"), ("c", 0, "harmful"), ("d", 0, "unhelpful")])
+@pytest.mark.parametrize(
+    ("answer", "score", "label"), [("b", 1, "acceptable"), ("c", 0, "harmful"), ("d", 0, "unhelpful")]
+)
 def test_scenario_other_options_score_by_grade(item, answer, score, label):
     grade = item.handler.grade(item, answer)
     assert (grade.score, grade.max_score, grade.is_correct, grade.grade) == (score, 2, False, label)

@@ -2,13 +2,14 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import SignInForm, SignOutForm, SignUpForm
-from app.extensions import db, login_manager
+from app.extensions import db, limiter, login_manager
 from app.models import User
+from app.models.types import MAX_ID
 from app.services import accounts
 
 login_manager.login_view = "auth.sign_in"
@@ -19,7 +20,7 @@ login_manager.login_message_category = "info"
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: deactivated accounts are signed out."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and int(user_id) <= MAX_ID else None
     return user if user and user.is_active else None
 
 
@@ -32,7 +33,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("learn.home")
 
 
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
 @bp.route("/sign-up", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_up():
     """Create a student account and sign in."""
     if current_user.is_authenticated:
@@ -52,6 +58,7 @@ def sign_up():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
     """Sign in with email and password."""
     if current_user.is_authenticated:

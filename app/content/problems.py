@@ -4,13 +4,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with one content file."""
 
     file: str
     line: int | None
     message: str
+
+    def sort_key(self) -> tuple[str, int, str]:
+        """File, then line (problems of a whole file first), then message."""
+        return (self.file, self.line or 0, self.message)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -21,7 +25,7 @@ class ContentError(Exception):
     """Raised when content is invalid; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=Problem.sort_key)
         super().__init__(self.report())
 
     def report(self) -> str:

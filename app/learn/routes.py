@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.content import catalog
+from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import ActionForm, QuizForm
@@ -13,14 +14,14 @@ from app.services import progress, quizzes
 def _module_or_404(module_id: str):
     module = catalog().module(module_id)
     if module is None:
-        abort(404, description="There is no module at this address. It may have been renamed or removed.")
+        not_found("There is no module at this address. It may have been renamed or removed.")
     return module
 
 
 def _quiz_or_404(quiz_id: str):
     quiz = catalog().quiz(quiz_id)
     if quiz is None:
-        abort(404, description="There is no quiz at this address. It may have been renamed or removed.")
+        not_found("There is no quiz at this address. It may have been renamed or removed.")
     return quiz
 
 
@@ -45,7 +46,7 @@ def lesson(module_id: str, lesson_id: str):
     module = _module_or_404(module_id)
     lesson = module.lesson(lesson_id)
     if lesson is None:
-        abort(404, description="This module has no such lesson.")
+        not_found("This module has no such lesson.")
     row = progress.view_lesson(current_user.id, module, lesson)
     db.session.commit()
     position = lesson.position - 1
@@ -64,7 +65,7 @@ def complete_lesson(module_id: str, lesson_id: str):
     module = _module_or_404(module_id)
     lesson = module.lesson(lesson_id)
     if lesson is None:
-        abort(404, description="This module has no such lesson.")
+        not_found("This module has no such lesson.")
     if not ActionForm().validate_on_submit():
         abort(400)
     progress.complete_lesson(current_user.id, module, lesson)
@@ -106,7 +107,7 @@ def _own_attempt_or_404(attempt_id: int):
     attempt = quizzes.get_own_attempt(current_user.id, attempt_id)
     if attempt is None:
         # Another learner's attempt answers exactly like a missing one: nothing leaks.
-        abort(404, description="There is no attempt of yours at this address.")
+        not_found("There is no attempt of yours at this address.")
     return attempt
 
 

@@ -6,6 +6,9 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+MAX_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns on PostgreSQL
+
+
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(timezone.utc)

@@ -11,7 +11,7 @@ from app.content import Quiz
 from app.content.items import AnswerError, Grade, Item
 from app.extensions import db
 from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
-from app.models.types import utcnow
+from app.models.types import MAX_ID, utcnow
 from app.services import events
 
 
@@ -204,5 +204,7 @@ def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
 
 
 def get_own_attempt(user_id: int, attempt_id: int) -> QuizAttempt | None:
-    """An attempt, only if it belongs to this learner."""
+    """An attempt, only if it belongs to this learner (an id out of range matches nothing)."""
+    if not 0 < attempt_id <= MAX_ID:
+        return None
     return db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == user_id))
