@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it: the README's second command.
+#  - Debian packages: PostgreSQL server and Chromium (apt-get, when missing and we are root)
+#  - Python: a virtual environment in .venv with the package and its test extras
+#  - npm: axe-core, injected into pages by the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import app, pytest, playwright" # fail here, clearly, if the install did not work
+
+if [ ! -f node_modules/axe-core/axe.min.js ]; then
+  npm ci --silent --no-audit --no-fund
+fi
+
+pg_dir=$(mktemp -d /tmp/alliance-pg.XXXXXX)
+trap '.ci/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+ALLIANCE_TEST_POSTGRES_URL=$(ALLIANCE_PG_PORT=${ALLIANCE_PG_PORT:-54330} .ci/postgres.sh start "$pg_dir")
+export ALLIANCE_TEST_POSTGRES_URL
+
+.venv/bin/python -m pytest "$@"
