@@ -905,3 +905,27 @@ def test_competency_framework_matches_the_curriculum():
     assert len(framework) == len(set(framework)), "an id appears twice in competencies.yaml"
     assert sorted(framework) == sorted(curriculum)
     assert all(c.name.strip() and c.description.strip() for c in load_competencies())
+
+
+def test_reviewer_comments_are_left_out_and_underlined_headings_refused(tmp_path):
+    """Authors' HTML comments never reach the page; a setext level-1 heading is a problem."""
+    from app.content.loader import build_catalog as build
+
+    root = tmp_path / "c"
+    lesson_dir = root / "modules" / "m"
+    lesson_dir.mkdir(parents=True)
+    (lesson_dir / "module.yaml").write_text(
+        "id: m\ntitle: M\nsummary: S\nminutes: 5\nobjectives: [Do it]\n"
+        "lessons:\n  - {id: l, title: L, file: l.md, minutes: 5}\n"
+    )
+    (lesson_dir / "l.md").write_text(
+        "## Part\n<!-- competencies: comm.empathy -->\n\nSeen.\n<!-- check this with Sam -->\n"
+    )
+    lesson = build([root]).module("m").lessons[0]
+    assert "Sam" not in lesson.sections[0].html and "Seen." in lesson.sections[0].html
+    (lesson_dir / "l.md").write_text("Title\n=====\n\n## Part\n<!-- competencies: comm.empathy -->\n\nText.\n")
+    from app.content import ContentError
+
+    with pytest.raises(ContentError) as raised:
+        build([root])
+    assert any(p.line == 2 and "level-1 heading" in p.message for p in raised.value.problems)

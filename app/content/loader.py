@@ -16,6 +16,9 @@ COMPETENCIES_FILE = Path(__file__).with_name("competencies.yaml")
 
 _COMPETENCY_TAG = re.compile(r"^<!--\s*competencies:(.*)-->\s*$")
 _FENCE = re.compile(r"^(```|~~~)")
+_SETEXT_H1 = re.compile(r"^=+\s*$")
+# Authors leave notes for reviewers in HTML comments; they never reach the page.
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _MODULE_KEYS = {"id", "title", "summary", "minutes", "order", "objectives", "lessons", "references"}
 _LESSON_KEYS = {"id", "title", "file", "minutes"}
 _QUIZ_KEYS = {"id", "title", "module", "pass_mark", "intro", "items"}
@@ -103,6 +106,8 @@ def _parse_lesson_markdown(
         if not in_fence and line.startswith("# "):
             check.problem(number, "a lesson must not have a level-1 heading ('# '); the lesson title is the page heading")
             continue
+        if not in_fence and _SETEXT_H1.match(line) and number > 1 and lines[number - 2].strip():
+            check.problem(number, "a lesson must not have a level-1 heading (text underlined with '='); use '## ' for sections")
         if not in_fence and line.startswith("## "):
             chunks.append((number, line[3:].strip(), []))
             continue
@@ -112,7 +117,8 @@ def _parse_lesson_markdown(
                 check.problem(number, f"cites [@{match.group(1)}], which is not in the module's references")
 
     def body(source: list[str]) -> str:
-        safe = markdown.CITATION.sub(lambda m: m.group(0) if m.group(1) in references else "", "\n".join(source))
+        text = _COMMENT.sub("", "\n".join(source))
+        safe = markdown.CITATION.sub(lambda m: m.group(0) if m.group(1) in references else "", text)
         return markdown.render(safe, cite)
 
     intro_html = body(chunks[0][2])
