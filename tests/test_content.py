@@ -794,7 +794,15 @@ def test_scenario_best_option_scores_full_marks(item):
     grade = item.handler.grade(item, "a")
     assert (grade.score, grade.max_score, grade.is_correct, grade.grade) == (2, 2, True, "best")
     assert grade.answer == "a"
+    # The item assesses its best reply's competency; the harmful distractor's tag earns nothing.
+    assert item.competencies == ("bordin.goals",)
+    assert grade.competency_refs == ("bordin.goals",)
+
+
+def test_a_harmful_choice_counts_against_the_competency_it_breaks(item):
+    grade = item.handler.grade(item, "c")
     assert grade.competency_refs == ("bordin.goals", "bordin.bond")
+    assert not grade.is_correct
 
 
 @pytest.mark.parametrize(

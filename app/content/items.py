@@ -155,7 +155,8 @@ class ScenarioType(ItemType):
             check.problem(raw.line_of("options"), f"{what} needs exactly one option graded 'best', not {len(best)}")
         if len(check.problems) > before or vignette is None or prompt is None:
             return None
-        competencies = tuple(dict.fromkeys(c for o in options for c in o.competencies))
+        # The item assesses what its best reply serves; other replies' tags name what they break.
+        competencies = best[0].competencies
         return ScenarioItem(
             id=item_id,
             type=self.name,
@@ -220,7 +221,11 @@ class ScenarioType(ItemType):
         return value
 
     def grade(self, item: Item, answer: Any) -> Grade:
-        """Score the chosen option; correct only when it is the best one."""
+        """Score the chosen option; correct only when it is the best one.
+
+        The response counts for the item's competencies and, when another reply was chosen,
+        against the competencies that reply breaks too.
+        """
         assert isinstance(item, ScenarioItem)
         option = item.option(answer)
         if option is None:
@@ -231,5 +236,5 @@ class ScenarioType(ItemType):
             max_score=item.max_score,
             is_correct=option.grade == "best",
             grade=option.grade,
-            competency_refs=item.competencies,
+            competency_refs=tuple(dict.fromkeys(item.competencies + option.competencies)),
         )
