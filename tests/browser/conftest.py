@@ -89,6 +89,7 @@ def _settings(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True,
         "PASSWORD_MIN_LENGTH": 10,
+        "RATELIMIT_ENABLED": False,  # the suite signs in more often than a person may; tests/test_rate_limit.py covers limits
     }
 
 
@@ -218,6 +219,44 @@ class Learner:
         """Press the quiz's submit button."""
         self.page.get_by_role("button", name="Submit answers").click()
 
+    def take_quiz(self, quiz, choices: dict) -> None:
+        """Start the quiz, answer every item and submit; end on the results page."""
+        self.start_quiz(quiz)
+        self.choose(quiz, choices)
+        self.submit_answers()
+        expect(self.page.get_by_role("heading", level=1, name=f"Results: {quiz.title}")).to_be_visible()
+
+
+class SharedAccounts:
+    """Signed-in students prepared once per session: a newcomer, one with an open attempt, a veteran."""
+
+    def __init__(self, browser, server: LiveServer, module, quiz, answers: dict):
+        self._browser, self._server = browser, server
+        self._module, self._quiz, self._answers = module, quiz, answers
+        self._cookies: dict[str, list] = {}
+        self.results_path = ""
+
+    def cookies(self, kind: str) -> list:
+        """The session cookies of the `kind` account, preparing it on first use."""
+        if kind not in self._cookies:
+            self._cookies[kind] = self._prepare(kind)
+        return self._cookies[kind]
+
+    def _prepare(self, kind: str) -> list:
+        """Sign a new account in through the form and give it its history; return its cookies."""
+        context = self._browser.new_context(base_url=self._server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            learner = Learner(context.new_page(), self._server)
+            learner.sign_in(self._server.create_student(kind))
+            if kind == "veteran":  # first lesson completed and one quiz attempt submitted
+                learner.complete_first_lesson(self._module)
+                learner.take_quiz(self._quiz, self._answers)
+                self.results_path = learner.page.url.removeprefix(self._server.url)
+            return context.cookies()
+        finally:
+            context.close()
+
 
 @pytest.fixture(scope="session")
 def learning_module(live_server):
@@ -237,3 +276,9 @@ def module_quiz(live_server, learning_module):
 def answer_key(module_quiz) -> dict:
     """The deterministic answers the tests give: the first option of every item (item id -> option)."""
     return {item.id: item.options[0] for item in module_quiz.items}
+
+
+@pytest.fixture(scope="session")
+def shared_accounts(browser, live_server, learning_module, module_quiz, answer_key) -> SharedAccounts:
+    """Accounts shared by tests that only look at pages, prepared lazily and reused through their cookies."""
+    return SharedAccounts(browser, live_server, learning_module, module_quiz, answer_key)

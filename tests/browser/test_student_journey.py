@@ -9,6 +9,8 @@ from collections import Counter
 import pytest
 from playwright.sync_api import expect
 
+from app.content.items import GRADE_LABELS
+
 
 def _percent(value: float) -> str:
     """A percentage as the app prints it (the `percent` template filter)."""
@@ -107,7 +109,6 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
     verdict, other = ("Passed", "Not passed") if passed else ("Not passed", "Passed")
     expect(main).to_contain_text(f"{verdict}: the pass mark was {module_quiz.pass_mark}%.")
     expect(main).not_to_contain_text(f"{other}: the pass mark")
-    grade_labels = live_server.app.jinja_env.globals["grade_labels"]
     for number, item in enumerate(module_quiz.items, start=1):
         option = answer_key[item.id]
         result = page.get_by_role("region", name=re.compile(rf"^Item {number}\. "))
@@ -118,7 +119,7 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
             item.vignette.patient,
             item.vignette.setting,
             learner.text_of(option.text_html),
-            f"{grade_labels[option.grade]} · {option.score:g} of {item.max_score:g} points",
+            f"{GRADE_LABELS[option.grade]} · {option.score:g} of {item.max_score:g} points",
             learner.text_of(option.feedback_html),
             names,
         ])
@@ -150,12 +151,96 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
             correct[ref] += grade.is_correct
             harmful[ref] += grade.grade == "harmful"
     competency_table = page.get_by_role("table", name="Lessons completed and answers per competency")
-    for competency in catalog.competencies:
+    listed = [c for c in catalog.competencies if catalog.lessons_teaching(c.id) or answered[c.id]]
+    expect(competency_table.get_by_role("rowheader")).to_have_text([c.name for c in listed])
+    for competency in listed:
         teaching = catalog.lessons_teaching(competency.id)
-        if not teaching and not answered[competency.id]:
-            continue
         done = sum(1 for lesson in teaching if (lesson.module_id, lesson.id) == (learning_module.id, first.id))
         n = answered[competency.id]
         best = f"{correct[competency.id]} of {n} ({round(100 * correct[competency.id] / n)}%)" if n else "none answered yet"
         row = competency_table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=competency.name, exact=True))
         expect(row.get_by_role("cell")).to_have_text([f"{done} of {len(teaching)}", best, str(harmful[competency.id])])
+
+
+_FOCUS_STATE = """el => {
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    tag: el.tagName.toLowerCase(),
+    text: (el.innerText || el.value || el.getAttribute('aria-label') || el.id || '').trim().slice(0, 60),
+    focusVisible: el.matches(':focus-visible'),
+    outlineStyle: style.outlineStyle,
+    outlineWidth: parseFloat(style.outlineWidth) || 0,
+    boxShadow: style.boxShadow,
+    visibility: style.visibility,
+    opacity: parseFloat(style.opacity),
+    inViewport: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
+      && box.top < window.innerHeight && box.left < window.innerWidth,
+  };
+}"""
+
+
+def _assert_focus_is_visible(page) -> dict:
+    """Check the focused element is on screen and drawn with a focus ring (outline or box-shadow); return its state."""
+    state = page.evaluate(f"({_FOCUS_STATE})(document.activeElement)")
+    assert state["tag"] not in ("body", "html"), "Tab left the page content: nothing is focused"
+    where = f"focused <{state['tag']}> {state['text']!r}"
+    assert state["inViewport"] and state["visibility"] == "visible" and state["opacity"] > 0, f"{where} is not visible: {state}"
+    assert state["focusVisible"], f"{where} does not match :focus-visible after keyboard focus"
+    ring = (state["outlineStyle"] != "none" and state["outlineWidth"] > 0) or state["boxShadow"] not in ("", "none")
+    assert ring, f"{where} has no visible focus indicator: {state}"
+    return state
+
+
+def _tab_to(page, target, limit: int = 80) -> None:
+    """Press Tab until `target` has focus, checking the focus ring at every stop on the way."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        _assert_focus_is_visible(page)
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"{target} was not reached within {limit} presses of Tab")
+
+
+@pytest.mark.browser
+def test_keyboard_only_student_signs_in_and_completes_a_lesson(page, student, learning_module):
+    first, second = learning_module.lessons[0], learning_module.lessons[1]
+    page.goto("/")
+
+    # The first Tab stop is the skip link; it shows up on focus and moves focus to the main content.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    _assert_focus_is_visible(page)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+
+    # From the main content the next stops are its links; "sign in" opens the sign-in form.
+    _tab_to(page, page.get_by_role("main").get_by_role("link", name="sign in", exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    _tab_to(page, page.get_by_label("Email"))
+    page.keyboard.type(student.email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    _assert_focus_is_visible(page)
+    page.keyboard.type(student.password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
+
+    # My learning -> the module -> its first lesson -> Complete, all by Tab and Enter.
+    _tab_to(page, page.get_by_role("main").get_by_role("link", name=learning_module.title))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=learning_module.title)).to_be_visible()
+    _tab_to(page, page.get_by_role("region", name="Lessons").get_by_role("link", name=first.title, exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=first.title)).to_be_visible()
+    _tab_to(page, page.get_by_role("button", name="Complete lesson and continue"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1, name=second.title)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(f"Lesson completed: {first.title}.")
