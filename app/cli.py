@@ -4,13 +4,14 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup, ScriptInfo
 from email_validator import EmailNotValidError, validate_email
+from flask.cli import FlaskGroup, ScriptInfo
 
 from app import create_app
-from app.content import ContentError, check_dirs, content_dirs
 from app.config import content_dirs_from_env
+from app.content import ContentError, check_dirs, content_dirs
 from app.models import ROLES
+
 
 class AllianceGroup(FlaskGroup):
     """Flask's command group, reporting invalid content plainly when it lists the commands."""

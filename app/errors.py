@@ -1,9 +1,9 @@
 """Friendly error pages: every error is a page that says what happened and what to do."""
 
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError
 from typing import NoReturn
 
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app.extensions import db

@@ -80,8 +80,16 @@ def wait_until_up(port: int, seconds: float = 30) -> None:
 def gunicorn(app_path: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     """Start gunicorn serving `app_path` on loopback."""
     command = [
-        sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(workers),
-        "--log-level", "warning", app_path,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        app_path,
     ]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     wait_until_up(port)
@@ -143,9 +151,23 @@ def main() -> None:
     subprocess.run([*alliance, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     for i in range(args.concurrency):
         subprocess.run(
-            [*alliance, "users", "create", "--email", f"learner{i}@example.org", "--name", f"Learner {i}",
-             "--password-file", "-"],
-            input=PASSWORD, text=True, env=env, cwd=ROOT, check=True, capture_output=True,
+            [
+                *alliance,
+                "users",
+                "create",
+                "--email",
+                f"learner{i}@example.org",
+                "--name",
+                f"Learner {i}",
+                "--password-file",
+                "-",
+            ],
+            input=PASSWORD,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
 
     sys.path.insert(0, str(ROOT))
@@ -181,6 +203,7 @@ def main() -> None:
             def call():
                 status, _, _ = learners[i].request("GET", lesson_path)
                 assert status == 200, status
+
             return timed(call)
 
         def submit_quiz(i: int) -> float:
@@ -194,6 +217,7 @@ def main() -> None:
             def call():
                 status, headers, _ = client.request("POST", attempt_path, form)
                 assert status == 302 and headers["Location"].endswith("/results"), status
+
             return timed(call)
 
         results = [

@@ -33,4 +33,5 @@ trap '.ci/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
 ALLIANCE_TEST_POSTGRES_URL=$(ALLIANCE_PG_PORT=${ALLIANCE_PG_PORT:-54330} .ci/postgres.sh start "$pg_dir")
 export ALLIANCE_TEST_POSTGRES_URL
 
+.venv/bin/ruff check app tests benchmarks
 .venv/bin/python -m pytest "$@"

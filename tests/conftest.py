@@ -5,6 +5,7 @@ every database test then runs on both backends. In CI the variable is required: 
 server fails the run instead of quietly testing less.
 """
 
+import contextvars
 import os
 import re
 import uuid
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, make_url, text
 
@@ -98,9 +100,23 @@ def db(app):
         _db.session.rollback()
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as under a real server.
+
+    Without this, requests would reuse the test's app context: its database session and `g`
+    (with Flask-Login's cached user) would carry over, and sign-out or deactivation could pass
+    without being tested.
+    """
+
+    def open(self, *args, **kwargs):
+        """Send one request from an empty context; only cookies carry over."""
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db):
-    """A test client."""
+    """A test client that keeps only cookies between requests."""
+    app.test_client_class = ServerLikeClient
     return app.test_client()
 
 

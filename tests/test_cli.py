@@ -95,7 +95,7 @@ def alliance(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = Non
 def assert_reported(lines: list[str]) -> None:
     """The report lines are exactly EXPECTED_PROBLEMS, in order, each possibly followed by advice."""
     assert len(lines) == len(EXPECTED_PROBLEMS), "\n".join(lines)
-    for line, expected in zip(lines, EXPECTED_PROBLEMS):
+    for line, expected in zip(lines, EXPECTED_PROBLEMS, strict=True):
         assert line == expected or line.startswith(expected + " ") or line.startswith(expected + ";"), line
 
 
@@ -246,8 +246,20 @@ def test_users_create_makes_an_account_once(install, password_file):
 
 def test_users_create_refuses_an_unknown_role(install, password_file):
     folder, env, _ = install
-    result = alliance("users", "create", "--email", "wiz@example.org", "--name", "Wiz", "--role", "wizard",
-                      "--password-file", str(password_file), env=env, cwd=folder)
+    result = alliance(
+        "users",
+        "create",
+        "--email",
+        "wiz@example.org",
+        "--name",
+        "Wiz",
+        "--role",
+        "wizard",
+        "--password-file",
+        str(password_file),
+        env=env,
+        cwd=folder,
+    )
     assert result.returncode != 0
     assert_no_traceback(result)
     assert "Invalid value for '--role': 'wizard' is not one of 'student', 'educator', 'admin'" in result.stderr
@@ -258,8 +270,18 @@ def test_users_create_refuses_a_short_password(install, tmp_path):
     folder, env, _ = install
     short = tmp_path / "short.txt"
     short.write_text("123456789\n", encoding="utf-8")
-    result = alliance("users", "create", "--email", "short@example.org", "--name", "Short",
-                      "--password-file", str(short), env=env, cwd=folder)
+    result = alliance(
+        "users",
+        "create",
+        "--email",
+        "short@example.org",
+        "--name",
+        "Short",
+        "--password-file",
+        str(short),
+        env=env,
+        cwd=folder,
+    )
     assert result.returncode != 0
     assert_no_traceback(result)
     assert "The password must have at least 10 characters." in result.stderr
@@ -269,8 +291,9 @@ def test_users_create_refuses_a_short_password(install, tmp_path):
 @pytest.mark.parametrize("email", ["not-an-email", "two@@example.org"])
 def test_users_create_refuses_a_bad_email(install, password_file, email):
     folder, env, _ = install
-    result = alliance("users", "create", "--email", email, "--name", "Bad", "--password-file", str(password_file),
-                      env=env, cwd=folder)
+    result = alliance(
+        "users", "create", "--email", email, "--name", "Bad", "--password-file", str(password_file), env=env, cwd=folder
+    )
     assert result.returncode != 0
     assert_no_traceback(result)
     assert "Invalid value for --email" in result.stderr
@@ -280,8 +303,19 @@ def test_users_create_refuses_a_bad_email(install, password_file, email):
 
 def test_users_create_reads_the_password_from_stdin(install):
     folder, env, _ = install
-    result = alliance("users", "create", "--email", "stdin@example.org", "--name", "Stdin", "--password-file", "-",
-                      env=env, cwd=folder, stdin="typed on stdin ok\n")
+    result = alliance(
+        "users",
+        "create",
+        "--email",
+        "stdin@example.org",
+        "--name",
+        "Stdin",
+        "--password-file",
+        "-",
+        env=env,
+        cwd=folder,
+        stdin="typed on stdin ok\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "Created student stdin@example.org." in result.stdout
     [(_, _, role, password_hash)] = _accounts(folder, "stdin@example.org")

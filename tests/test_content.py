@@ -689,7 +689,7 @@ def test_unknown_competency_in_a_quiz_option(tree):
     ("grades", "best_count"), [(["best", "best", "harmful"], 2), (["acceptable", "unhelpful", "harmful"], 0)]
 )
 def test_exactly_one_option_must_be_best(tree, grades, best_count):
-    for option, grade in zip(tree.options(), grades):
+    for option, grade in zip(tree.options(), grades, strict=True):
         option["grade"] = grade
     problem = only_problem(tree)
     assert same_file(problem.file, tree.quiz_file)

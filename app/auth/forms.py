@@ -9,13 +9,25 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 class SignUpForm(FlaskForm):
     """A new student account."""
 
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Email("Enter a valid email address, like name@example.org."), Length(max=254)])
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter a valid email address, like name@example.org."),
+            Length(max=254),
+        ],
+    )
     display_name = StringField(
-        "Your name", validators=[DataRequired("Enter the name to show in the app."), Length(max=100, message="Keep your name under 100 characters.")]
+        "Your name",
+        validators=[
+            DataRequired("Enter the name to show in the app."),
+            Length(max=100, message="Keep your name under 100 characters."),
+        ],
     )
     password = PasswordField("Password", validators=[DataRequired("Choose a password.")])
     confirm = PasswordField(
-        "Repeat the password", validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")]
+        "Repeat the password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
     )
     submit = SubmitField("Create account")
 

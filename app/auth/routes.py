@@ -28,7 +28,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in, so the link cannot send people elsewhere."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("learn.home")
 

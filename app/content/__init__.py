@@ -11,8 +11,17 @@ from app.content.problems import ContentError, Problem
 from app.paths import shipped
 
 __all__ = [
-    "Catalog", "Competency", "ContentError", "Lesson", "Module", "Problem", "Quiz",
-    "catalog", "check_dirs", "content_dirs", "load_once",
+    "Catalog",
+    "Competency",
+    "ContentError",
+    "Lesson",
+    "Module",
+    "Problem",
+    "Quiz",
+    "catalog",
+    "check_dirs",
+    "content_dirs",
+    "load_once",
 ]
 
 

@@ -138,6 +138,4 @@ class Catalog:
 
     def lessons_teaching(self, competency_id: str) -> tuple[Lesson, ...]:
         """Every lesson with a section tagged with the competency."""
-        return tuple(
-            lesson for m in self.modules for lesson in m.lessons if competency_id in lesson.competencies
-        )
+        return tuple(lesson for m in self.modules for lesson in m.lessons if competency_id in lesson.competencies)

@@ -67,7 +67,9 @@ class Checker:
             self.problem(data.line, f"{what} is missing '{key}'")
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.problem(data.line_of(key), f"{what}: '{key}' must be a whole number from {low} to {high}, not {value!r}")
+            self.problem(
+                data.line_of(key), f"{what}: '{key}' must be a whole number from {low} to {high}, not {value!r}"
+            )
             return None
         return value
 

@@ -10,7 +10,7 @@ from app.content.catalog import Catalog, Competency, Lesson, Module, Quiz, Refer
 from app.content.checker import Checker
 from app.content.items import REGISTRY, Item
 from app.content.problems import ContentError, Problem, display_path
-from app.content.yamlfile import Mapping, YamlError, load
+from app.content.yamlfile import YamlError, load
 
 COMPETENCIES_FILE = Path(__file__).with_name("competencies.yaml")
 
@@ -104,10 +104,14 @@ def _parse_lesson_markdown(
         if _FENCE.match(line):
             in_fence = not in_fence
         if not in_fence and line.startswith("# "):
-            check.problem(number, "a lesson must not have a level-1 heading ('# '); the lesson title is the page heading")
+            check.problem(
+                number, "a lesson must not have a level-1 heading ('# '); the lesson title is the page heading"
+            )
             continue
         if not in_fence and _SETEXT_H1.match(line) and number > 1 and lines[number - 2].strip():
-            check.problem(number, "a lesson must not have a level-1 heading (text underlined with '='); use '## ' for sections")
+            check.problem(
+                number, "a lesson must not have a level-1 heading (text underlined with '='); use '## ' for sections"
+            )
         if not in_fence and line.startswith("## "):
             chunks.append((number, line[3:].strip(), []))
             continue
@@ -214,7 +218,9 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
             continue
         lesson_path = (path.parent / file_name).resolve()
         if path.parent.resolve() not in lesson_path.parents:
-            check.problem(lesson_data.line_of("file"), f"{what}: the file '{file_name}' must be inside the module's folder")
+            check.problem(
+                lesson_data.line_of("file"), f"{what}: the file '{file_name}' must be inside the module's folder"
+            )
             continue
         if not lesson_path.is_file():
             check.problem(lesson_data.line_of("file"), f"{what} names the file '{file_name}', which does not exist")
@@ -293,7 +299,9 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | None,
         handler = REGISTRY.get(item_type) if isinstance(item_type, str) else None
         if handler is None:
             known = ", ".join(sorted(REGISTRY))
-            check.problem(item_data.line_of("type"), f"item {position}: unknown item type {item_type!r} (known: {known})")
+            check.problem(
+                item_data.line_of("type"), f"item {position}: unknown item type {item_type!r} (known: {known})"
+            )
             continue
         item = handler.parse(item_data, check, item_id or f"item-{position}")
         if item is not None:
@@ -340,7 +348,11 @@ def build_catalog(
             continue
         if module.id in module_paths:
             problems.append(
-                Problem(display_path(path), 1, f"the module id '{module.id}' is also used by {display_path(module_paths[module.id])}")
+                Problem(
+                    display_path(path),
+                    1,
+                    f"the module id '{module.id}' is also used by {display_path(module_paths[module.id])}",
+                )
             )
             continue
         module_paths[module.id] = path
@@ -354,14 +366,22 @@ def build_catalog(
             continue
         if quiz.id in quiz_paths:
             problems.append(
-                Problem(display_path(path), 1, f"the quiz id '{quiz.id}' is also used by {display_path(quiz_paths[quiz.id])}")
+                Problem(
+                    display_path(path),
+                    1,
+                    f"the quiz id '{quiz.id}' is also used by {display_path(quiz_paths[quiz.id])}",
+                )
             )
             continue
         if quiz.module_id in invalid_module_ids:
             continue  # its module's own problems are reported; saying it is missing would mislead
         if quiz.module_id not in module_paths:
             problems.append(
-                Problem(display_path(path), module_line, f"the quiz pairs with the module '{quiz.module_id}', which does not exist")
+                Problem(
+                    display_path(path),
+                    module_line,
+                    f"the quiz pairs with the module '{quiz.module_id}', which does not exist",
+                )
             )
             continue
         quiz_paths[quiz.id] = path

@@ -9,8 +9,32 @@ from markdown_it import MarkdownIt
 _md = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["table", "replacements", "smartquotes"])
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h3", "h4", "hr", "li",
-    "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "dl",
+    "dt",
+    "em",
+    "h3",
+    "h4",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "th": {"scope"}, "ol": {"start"}}
 

@@ -29,14 +29,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Mapping:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, "a key must be plain text", key_node.start_mark)
         key = str(key)
         if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key '{key}' appears twice", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"the key '{key}' appears twice", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping

@@ -53,8 +53,14 @@ def lesson(module_id: str, lesson_id: str):
     previous = module.lessons[position - 1] if position > 0 else None
     following = module.lessons[position + 1] if position + 1 < len(module.lessons) else None
     return render_template(
-        "learn/lesson.html", module=module, lesson=lesson, row=row, previous=previous, following=following,
-        quiz=next(iter(catalog().quizzes_for(module.id)), None), form=ActionForm(),
+        "learn/lesson.html",
+        module=module,
+        lesson=lesson,
+        row=row,
+        previous=previous,
+        following=following,
+        quiz=next(iter(catalog().quizzes_for(module.id)), None),
+        form=ActionForm(),
         cited=[module.reference(ref_id) for ref_id in lesson.cited],
     )
 
@@ -86,9 +92,12 @@ def quiz(quiz_id: str):
     """A quiz's front page: what it is, the pass mark, past attempts, start or resume."""
     quiz = _quiz_or_404(quiz_id)
     return render_template(
-        "learn/quiz.html", quiz=quiz, module=catalog().module(quiz.module_id),
+        "learn/quiz.html",
+        quiz=quiz,
+        module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
-        open_attempt=quizzes.open_attempt(current_user.id, quiz.id), form=ActionForm(),
+        open_attempt=quizzes.open_attempt(current_user.id, quiz.id),
+        form=ActionForm(),
     )
 
 
@@ -133,8 +142,13 @@ def attempt(attempt_id: int):
             except quizzes.ContentChanged:
                 attempt = quizzes.start_attempt(current_user.id, quiz)
                 db.session.commit()
-                flash("This quiz was updated while you answered it. Your answers are kept where the items are unchanged: check them and submit again.", "warning")
-                return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers), 409
+                flash(
+                    "This quiz was updated while you answered it. Your answers are kept where the items are unchanged: check them and submit again.",
+                    "warning",
+                )
+                return render_template(
+                    "learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers
+                ), 409
             db.session.commit()
             return redirect(url_for(".results", attempt_id=attempt.id))
         status = 422
@@ -152,8 +166,12 @@ def results(attempt_id: int):
     quiz = catalog().quiz(attempt.quiz_ref)
     is_current = quiz is not None and quiz.version == attempt.content_version
     return render_template(
-        "learn/results.html", attempt=attempt, quiz=quiz, is_current=is_current,
-        module=catalog().module(attempt.module_ref), form=ActionForm(),
+        "learn/results.html",
+        attempt=attempt,
+        quiz=quiz,
+        is_current=is_current,
+        module=catalog().module(attempt.module_ref),
+        form=ActionForm(),
     )
 
 

@@ -37,7 +37,9 @@ class LessonProgress(db.Model):
     """Summary of one learner's progress in one lesson."""
 
     __tablename__ = "lesson_progress"
-    __table_args__ = (UniqueConstraint("user_id", "module_ref", "lesson_ref", name="uq_lesson_progress_learner_lesson"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_ref", "lesson_ref", name="uq_lesson_progress_learner_lesson"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
@@ -142,9 +144,7 @@ class CompetencyProgress(db.Model):
     """Summary of one learner's graded answers on items tagged with one competency."""
 
     __tablename__ = "competency_progress"
-    __table_args__ = (
-        UniqueConstraint("user_id", "competency_ref", name="uq_competency_progress_learner_competency"),
-    )
+    __table_args__ = (UniqueConstraint("user_id", "competency_ref", name="uq_competency_progress_learner_competency"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)

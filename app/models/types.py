@@ -1,17 +1,16 @@
 """Column types shared by the models."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
-
 
 MAX_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns on PostgreSQL
 
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -29,11 +28,11 @@ class UTCDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; use app.models.types.utcnow()")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         """Attach UTC to the naive values SQLite returns."""
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value

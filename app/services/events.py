@@ -53,6 +53,11 @@ def row(
 ) -> dict[str, Any]:
     """One event as a row for `record_many`."""
     return {
-        "user_id": user_id, "verb": verb, "object_ref": object_ref, "content_version": content_version,
-        "result": result, "attempt_id": attempt_id, "created_at": at,
+        "user_id": user_id,
+        "verb": verb,
+        "object_ref": object_ref,
+        "content_version": content_version,
+        "result": result,
+        "attempt_id": attempt_id,
+        "created_at": at,
     }

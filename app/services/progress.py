@@ -1,7 +1,7 @@
 """Lesson progress and the summaries the learner's pages read."""
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -54,8 +54,12 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgr
         row.completed_at = now
         row.content_version = lesson.version
         events.record(
-            user_id, "completed", events.lesson_ref(module.id, lesson.id), lesson.version,
-            result={"completion": True}, at=now,
+            user_id,
+            "completed",
+            events.lesson_ref(module.id, lesson.id),
+            lesson.version,
+            result={"completion": True},
+            at=now,
         )
     db.session.flush()
     return row
@@ -161,7 +165,7 @@ def continue_target(progress: list[ModuleProgress]) -> tuple[ModuleProgress, Les
     active = [p for p in progress if p.status == "in-progress"]
     if not active:
         return None
-    latest = max(active, key=lambda p: p.last_activity_at or datetime.min.replace(tzinfo=timezone.utc))
+    latest = max(active, key=lambda p: p.last_activity_at or datetime.min.replace(tzinfo=UTC))
     lesson = latest.next_lesson()
     return latest, lesson, None if lesson else latest.next_quiz()
 

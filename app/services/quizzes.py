@@ -55,7 +55,9 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
     except IntegrityError:
         # A parallel request (double click on Start) opened it first: use that one.
         return open_attempt(user_id, quiz.id)
-    events.record(user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=attempt.started_at)
+    events.record(
+        user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=attempt.started_at
+    )
     db.session.flush()
     return attempt
 
@@ -121,9 +123,17 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         insert(ItemResponse),
         [
             {
-                "attempt_id": attempt.id, "user_id": user_id, "item_ref": item.id, "item_type": item.type,
-                "position": position, "answer": g.answer, "grade": g.grade, "score": g.score,
-                "max_score": g.max_score, "is_correct": g.is_correct, "competency_refs": list(g.competency_refs),
+                "attempt_id": attempt.id,
+                "user_id": user_id,
+                "item_ref": item.id,
+                "item_type": item.type,
+                "position": position,
+                "answer": g.answer,
+                "grade": g.grade,
+                "score": g.score,
+                "max_score": g.max_score,
+                "is_correct": g.is_correct,
+                "competency_refs": list(g.competency_refs),
                 "answered_at": now,
             }
             for position, (item, g) in enumerate(graded, start=1)
@@ -131,16 +141,33 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     )
     answered = [
         events.row(
-            user_id, "answered", events.quiz_ref(quiz.id, item.id), quiz.version, now,
-            result={"response": g.answer, "score": g.score, "max": g.max_score, "success": g.is_correct, "grade": g.grade},
+            user_id,
+            "answered",
+            events.quiz_ref(quiz.id, item.id),
+            quiz.version,
+            now,
+            result={
+                "response": g.answer,
+                "score": g.score,
+                "max": g.max_score,
+                "success": g.is_correct,
+                "grade": g.grade,
+            },
             attempt_id=attempt.id,
         )
         for item, g in graded
     ]
     verdict = events.row(
-        user_id, "passed" if is_passed else "failed", events.quiz_ref(quiz.id), quiz.version, now,
+        user_id,
+        "passed" if is_passed else "failed",
+        events.quiz_ref(quiz.id),
+        quiz.version,
+        now,
         result={
-            "score": score, "max": max_score, "scaled": round(percent / 100, 4), "success": is_passed,
+            "score": score,
+            "max": max_score,
+            "scaled": round(percent / 100, 4),
+            "success": is_passed,
             "pass_mark": attempt.pass_mark,
             "duration_seconds": round((now - attempt.started_at).total_seconds()),
         },
@@ -154,9 +181,13 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
 
 
 def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bool, now) -> None:
-    row = db.session.scalar(select(QuizProgress).where(QuizProgress.user_id == user_id, QuizProgress.quiz_ref == quiz.id))
+    row = db.session.scalar(
+        select(QuizProgress).where(QuizProgress.user_id == user_id, QuizProgress.quiz_ref == quiz.id)
+    )
     if row is None:
-        row = QuizProgress(user_id=user_id, quiz_ref=quiz.id, module_ref=quiz.module_id, attempt_count=0, best_percent=0.0)
+        row = QuizProgress(
+            user_id=user_id, quiz_ref=quiz.id, module_ref=quiz.module_id, attempt_count=0, best_percent=0.0
+        )
         db.session.add(row)
     row.attempt_count += 1
     row.best_percent = max(row.best_percent, percent)
@@ -170,7 +201,9 @@ def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]],
     totals: dict[str, dict[str, float]] = {}
     for _, g in graded:
         for ref in g.competency_refs:
-            t = totals.setdefault(ref, {"answered_count": 0, "correct_count": 0, "harmful_count": 0, "score": 0.0, "max_score": 0.0})
+            t = totals.setdefault(
+                ref, {"answered_count": 0, "correct_count": 0, "harmful_count": 0, "score": 0.0, "max_score": 0.0}
+            )
             t["answered_count"] += 1
             t["correct_count"] += int(g.is_correct)
             t["harmful_count"] += int(g.grade == "harmful")
@@ -188,7 +221,10 @@ def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]],
     if totals:
         db.session.execute(
             insert(CompetencyProgress),
-            [{"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t} for ref, t in sorted(totals.items())],
+            [
+                {"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t}
+                for ref, t in sorted(totals.items())
+            ],
         )
 
 
@@ -197,7 +233,9 @@ def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
     return list(
         db.session.scalars(
             select(QuizAttempt)
-            .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_not(None))
+            .where(
+                QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_not(None)
+            )
             .order_by(QuizAttempt.submitted_at.desc())
         )
     )

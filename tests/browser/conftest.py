@@ -212,7 +212,9 @@ class Learner:
     def start_quiz(self, quiz) -> None:
         """Open the quiz's front page and start (or resume) an attempt."""
         self.page.goto(f"/learn/quizzes/{quiz.id}")
-        self.page.get_by_role("button", name=re.compile(r"^(Start the quiz|Resume your attempt|Retake the quiz)$")).click()
+        self.page.get_by_role(
+            "button", name=re.compile(r"^(Start the quiz|Resume your attempt|Retake the quiz)$")
+        ).click()
         expect(self.item_group(1, len(quiz.items))).to_be_visible()
 
     def submit_answers(self) -> None:

@@ -157,8 +157,23 @@ def not_found_signed_in(visit: Visit) -> None:
 
 
 PAGES = [
-    landing, sign_up, sign_up_with_errors, sign_in, sign_in_with_errors, my_learning, module, lesson, quiz_front_page, quiz_front_page_with_history, attempt, attempt_with_errors,
-    results, results_with_all_feedback_open, progress, not_found, not_found_signed_in,
+    landing,
+    sign_up,
+    sign_up_with_errors,
+    sign_in,
+    sign_in_with_errors,
+    my_learning,
+    module,
+    lesson,
+    quiz_front_page,
+    quiz_front_page_with_history,
+    attempt,
+    attempt_with_errors,
+    results,
+    results_with_all_feedback_open,
+    progress,
+    not_found,
+    not_found_signed_in,
 ]
 
 

@@ -18,7 +18,9 @@ def _percent(value: float) -> str:
 
 
 @pytest.mark.browser
-def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, learner, live_server, learning_module, module_quiz, answer_key):
+def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(
+    page, learner, live_server, learning_module, module_quiz, answer_key
+):
     catalog = live_server.catalog
     first, second = learning_module.lessons[0], learning_module.lessons[1]
     steps_total = len(learning_module.lessons) + len(catalog.quizzes_for(learning_module.id))
@@ -52,7 +54,9 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
     expect(page.get_by_role("heading", level=1, name=learning_module.title)).to_be_visible()
     page.get_by_role("region", name="Lessons").get_by_role("link", name=first.title, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=first.title)).to_be_visible()
-    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(f"Lesson 1 of {len(learning_module.lessons)}")
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(
+        f"Lesson 1 of {len(learning_module.lessons)}"
+    )
 
     # Completing it moves on to the next lesson.
     page.get_by_role("button", name="Complete lesson and continue").click()
@@ -114,15 +118,19 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
         result = page.get_by_role("region", name=re.compile(rf"^Item {number}\. "))
         expect(result).to_be_visible()
         names = ", ".join(catalog.competency(c).name for c in option.competencies)
-        expect(result.get_by_role("term")).to_have_text(["Patient", "Setting", "You chose", "Grade", "Feedback", "Competencies"])
-        expect(result.get_by_role("definition")).to_have_text([
-            item.vignette.patient,
-            item.vignette.setting,
-            learner.text_of(option.text_html),
-            f"{GRADE_LABELS[option.grade]} · {option.score:g} of {item.max_score:g} points",
-            learner.text_of(option.feedback_html),
-            names,
-        ])
+        expect(result.get_by_role("term")).to_have_text(
+            ["Patient", "Setting", "You chose", "Grade", "Feedback", "Competencies"]
+        )
+        expect(result.get_by_role("definition")).to_have_text(
+            [
+                item.vignette.patient,
+                item.vignette.setting,
+                learner.text_of(option.text_html),
+                f"{GRADE_LABELS[option.grade]} · {option.score:g} of {item.max_score:g} points",
+                learner.text_of(option.feedback_html),
+                names,
+            ]
+        )
 
     # Progress: the module row and every competency row reflect the lesson and the attempt.
     main_nav.get_by_role("link", name="Progress").click()
@@ -132,7 +140,8 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
     steps_done = 1 + passed  # the completed lesson, and the quiz when passed
     expect(module_row.get_by_role("progressbar")).to_have_js_property("value", round(100 * steps_done / steps_total))
     quiz_text = (
-        f"{module_quiz.title}: passed, best {_percent(percent)}" if passed
+        f"{module_quiz.title}: passed, best {_percent(percent)}"
+        if passed
         else f"{module_quiz.title}: best {_percent(percent)} of {module_quiz.pass_mark}% needed, 1 attempt"
     )
     expect(module_row.get_by_role("cell")).to_have_text(
@@ -157,8 +166,14 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(page, lear
         teaching = catalog.lessons_teaching(competency.id)
         done = sum(1 for lesson in teaching if (lesson.module_id, lesson.id) == (learning_module.id, first.id))
         n = answered[competency.id]
-        best = f"{correct[competency.id]} of {n} ({round(100 * correct[competency.id] / n)}%)" if n else "none answered yet"
-        row = competency_table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=competency.name, exact=True))
+        best = (
+            f"{correct[competency.id]} of {n} ({round(100 * correct[competency.id] / n)}%)"
+            if n
+            else "none answered yet"
+        )
+        row = competency_table.get_by_role("row").filter(
+            has=page.get_by_role("rowheader", name=competency.name, exact=True)
+        )
         expect(row.get_by_role("cell")).to_have_text([f"{done} of {len(teaching)}", best, str(harmful[competency.id])])
 
 
@@ -185,7 +200,9 @@ def _assert_focus_is_visible(page) -> dict:
     state = page.evaluate(f"({_FOCUS_STATE})(document.activeElement)")
     assert state["tag"] not in ("body", "html"), "Tab left the page content: nothing is focused"
     where = f"focused <{state['tag']}> {state['text']!r}"
-    assert state["inViewport"] and state["visibility"] == "visible" and state["opacity"] > 0, f"{where} is not visible: {state}"
+    assert state["inViewport"] and state["visibility"] == "visible" and state["opacity"] > 0, (
+        f"{where} is not visible: {state}"
+    )
     assert state["focusVisible"], f"{where} does not match :focus-visible after keyboard focus"
     ring = (state["outlineStyle"] != "none" and state["outlineWidth"] > 0) or state["boxShadow"] not in ("", "none")
     assert ring, f"{where} has no visible focus indicator: {state}"

@@ -1,0 +1,440 @@
+"""Who may open what: every route for every role, learners kept apart, friendly 404s, deactivated accounts."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from app.content.items import field_name
+from app.models import ItemResponse, LessonProgress, QuizAttempt, User
+from app.services import quizzes
+from tests.conftest import PASSWORD
+
+ROLES = ("anonymous", "student", "educator", "admin")
+SIGNED_IN = ROLES[1:]
+
+
+def form_answers(quiz, best_items: int | None = None) -> dict[str, str]:
+    """Quiz form data: the best option for the first `best_items` items (all by default), the worst for the rest."""
+    count = len(quiz.items) if best_items is None else best_items
+    return {
+        field_name(item): (max if position < count else min)(item.options, key=lambda o: o.score).id
+        for position, item in enumerate(quiz.items)
+    }
+
+
+def rows(db, model) -> int:
+    """How many rows a table holds, read fresh from the database."""
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def assert_friendly_error(response, status: int) -> None:
+    """An error page a person can use: the status, a heading, advice and a way home, no stack trace."""
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert re.search(r"<h1>[^<]+</h1>", response.text)
+    assert 'href="/">Go to the home page</a>' in response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+# --- the access table: one entry per route and method, with the outcome for each role
+
+
+@dataclass(frozen=True)
+class World:
+    """Real ids for one test: the first module, lesson and quiz, and the learner's two attempts."""
+
+    module_id: str
+    lesson_id: str
+    module_title: str
+    lesson_title: str
+    next_lesson_id: str
+    quiz_id: str
+    quiz_title: str
+    owner_email: str
+    open_attempt: int
+    submitted_attempt: int
+    answers: dict[str, str]
+
+
+def page(h1: Callable[[World], str]):
+    """Outcome: 200 with this main heading."""
+    return ("page", h1)
+
+
+def redirect_to(target: Callable[[World], str]):
+    """Outcome: 302 to exactly this address."""
+    return ("redirect", target)
+
+
+SIGN_IN = ("sign-in", None)  # 302 to /auth/sign-in?next=<the requested path>
+NOT_ALLOWED = ("405", None)
+
+
+def by_role(anonymous, signed_in) -> dict:
+    """Outcomes for a visitor and, identically, for every signed-in role (every role may learn)."""
+    return {"anonymous": anonymous, **{role: signed_in for role in SIGNED_IN}}
+
+
+def everyone(outcome) -> dict:
+    """The same outcome for all four roles."""
+    return {role: outcome for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route and method, the request to send, and what each role gets."""
+
+    rule: str
+    method: str
+    expect: dict
+    attempt: str = "open"  # which of the learner's attempts fills <attempt_id>
+    data: Callable[[World], dict] | None = None
+
+
+def _new_account(_w: World) -> dict:
+    """A valid sign-up form for a new address."""
+    return {"email": "newcomer@example.org", "display_name": "Newcomer", "password": PASSWORD, "confirm": PASSWORD}
+
+
+def _credentials(w: World) -> dict:
+    """The sign-in form filled with the attempt owner's account."""
+    return {"email": w.owner_email, "password": PASSWORD}
+
+
+HOME = "/learn/"
+CASES = [
+    Case("/", "GET", by_role(page(lambda w: "Learn to build a therapeutic alliance"), redirect_to(lambda w: HOME))),
+    Case("/auth/sign-up", "GET", by_role(page(lambda w: "Create an account"), redirect_to(lambda w: HOME))),
+    Case("/auth/sign-up", "POST", everyone(redirect_to(lambda w: HOME)), data=_new_account),
+    Case("/auth/sign-in", "GET", by_role(page(lambda w: "Sign in"), redirect_to(lambda w: HOME))),
+    Case("/auth/sign-in", "POST", everyone(redirect_to(lambda w: HOME)), data=_credentials),
+    Case("/auth/sign-out", "GET", everyone(NOT_ALLOWED)),
+    Case("/auth/sign-out", "POST", everyone(redirect_to(lambda w: "/"))),
+    Case("/learn/", "GET", by_role(SIGN_IN, page(lambda w: "My learning"))),
+    Case("/learn/modules/<module_id>", "GET", by_role(SIGN_IN, page(lambda w: w.module_title))),
+    Case("/learn/modules/<module_id>/lessons/<lesson_id>", "GET", by_role(SIGN_IN, page(lambda w: w.lesson_title))),
+    Case("/learn/modules/<module_id>/lessons/<lesson_id>/complete", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/modules/<module_id>/lessons/<lesson_id>/complete",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/modules/{w.module_id}/lessons/{w.next_lesson_id}")),
+    ),
+    Case("/learn/quizzes/<quiz_id>", "GET", by_role(SIGN_IN, page(lambda w: w.quiz_title))),
+    Case("/learn/quizzes/<quiz_id>/attempts", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/quizzes/<quiz_id>/attempts",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/attempts/{w.open_attempt}")),
+    ),
+    Case("/learn/attempts/<int:attempt_id>", "GET", by_role(SIGN_IN, page(lambda w: w.quiz_title))),
+    Case(
+        "/learn/attempts/<int:attempt_id>",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/attempts/{w.open_attempt}/results")),
+        data=lambda w: w.answers,
+    ),
+    Case(
+        "/learn/attempts/<int:attempt_id>/results",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Results: {w.quiz_title}")),
+        attempt="submitted",
+    ),
+    Case("/learn/progress", "GET", by_role(SIGN_IN, page(lambda w: "My progress"))),
+]
+
+
+def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
+    """Become `role`, then give the learner (for a visitor: another student) a submitted and an open attempt."""
+    user = auth.as_role(role)
+    owner = user or auth.create("student", email="owner@example.org", name="Owner")
+    module, quiz = catalog.modules[0], catalog.quizzes[0]
+    answers = form_answers(quiz)
+    given = {item.id: answers[field_name(item)] for item in quiz.items}
+    submitted = quizzes.start_attempt(owner.id, quiz)
+    quizzes.submit_attempt(owner.id, submitted, quiz, given)
+    db.session.commit()
+    still_open = quizzes.start_attempt(owner.id, quiz)
+    db.session.commit()
+    world = World(
+        module_id=module.id,
+        lesson_id=module.lessons[0].id,
+        module_title=module.title,
+        lesson_title=module.lessons[0].title,
+        next_lesson_id=module.lessons[1].id,
+        quiz_id=quiz.id,
+        quiz_title=quiz.title,
+        owner_email=owner.email,
+        open_attempt=still_open.id,
+        submitted_attempt=submitted.id,
+        answers=answers,
+    )
+    return user, world
+
+
+def path_for(case: Case, world: World) -> str:
+    """The rule with its placeholders filled with the world's real ids."""
+    values = {
+        "module_id": world.module_id,
+        "lesson_id": world.lesson_id,
+        "quiz_id": world.quiz_id,
+        "attempt_id": world.submitted_attempt if case.attempt == "submitted" else world.open_attempt,
+    }
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), case.rule)
+
+
+def test_every_route_of_the_app_is_in_the_access_table(app):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        served |= {(rule.rule, method) for method in methods}
+        if "GET" not in methods:
+            served.add((rule.rule, "GET"))  # a POST-only route must be seen answering GET with 405
+    tested = {(case.rule, case.method) for case in CASES}
+    assert not served - tested, f"routes without access tests: {sorted(served - tested)}"
+    assert not tested - served, f"access tests for routes that no longer exist: {sorted(tested - served)}"
+    assert len(tested) == len(CASES), "a route and method is listed twice"
+    for case in CASES:
+        assert set(case.expect) == set(ROLES), f"{case.method} {case.rule} lacks a role"
+    get_only_rules = {rule.rule for rule in app.url_map.iter_rules() if "GET" not in rule.methods}
+    for case in CASES:
+        if case.method == "GET" and case.rule in get_only_rules:
+            assert case.expect == everyone(NOT_ALLOWED), f"GET {case.rule} should be 405 for everyone"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
+def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, role):
+    user, world = build_world(role, auth, db, catalog)
+    path = path_for(case, world)
+    data = case.data(world) if case.data else None
+    response = client.open(path, method=case.method, data=data)
+    kind, value = case.expect[role]
+    if kind == "page":
+        assert response.status_code == 200, response.text[:500]
+        assert f"<h1>{escape(value(world))}</h1>" in response.text
+        if user is not None:
+            assert f'<li class="who">{escape(user.display_name)}' in response.text
+    elif kind == "redirect":
+        assert response.status_code == 302, response.text[:500]
+        assert response.headers["Location"] == value(world)
+    elif kind == "sign-in":
+        assert response.status_code == 302
+        target = urlsplit(response.headers["Location"])
+        assert target.path == "/auth/sign-in"
+        assert parse_qs(target.query) == {"next": [path]}
+    else:
+        assert_friendly_error(response, 405)
+        assert "<h1>Method Not Allowed</h1>" in response.text
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_signed_in_people_posting_the_sign_up_form_get_no_second_account(client, db, auth, role):
+    auth.as_role(role)
+    before = rows(db, User)
+    response = client.post(
+        "/auth/sign-up",
+        data={
+            "email": "second@example.org",
+            "display_name": "Second",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
+    assert response.headers["Location"] == "/learn/"
+    assert rows(db, User) == before
+    assert db.session.scalar(select(User).where(User.email == "second@example.org")) is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_visitors_reach_learn_pages_only_after_signing_in(client, auth, catalog, role):
+    module = catalog.modules[0]
+    auth.as_role(role)
+    response = client.get(f"/learn/modules/{module.id}", follow_redirects=True)
+    if role == "anonymous":
+        assert "<h1>Sign in</h1>" in response.text
+        assert "Please sign in to see that page." in response.text
+        assert module.objectives[0] not in response.text
+    else:
+        assert f"<h1>{escape(module.title)}</h1>" in response.text
+
+
+# --- isolation: one learner never sees another's data
+
+
+def _take_quiz(client, quiz, best_items: int | None = None) -> str:
+    """Start an attempt through the app, submit the answers, and return the attempt's path."""
+    attempt_path = client.post(f"/learn/quizzes/{quiz.id}/attempts").headers["Location"]
+    submitted = client.post(attempt_path, data=form_answers(quiz, best_items))
+    assert submitted.headers["Location"] == f"{attempt_path}/results"
+    return attempt_path
+
+
+def _chosen_snippets(quiz, answers: dict[str, str]) -> list[str]:
+    """How the results page shows each chosen reply."""
+    return [f"<dt>You chose</dt><dd>{item.option(answers[field_name(item)]).text_html}</dd>" for item in quiz.items]
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_another_learners_attempt_is_a_404_that_reveals_nothing(client, db, auth, catalog, role):
+    quiz = catalog.quizzes[0]
+    alice = auth.create("student", email="alice@example.org", name="Alice Zephyrine")
+    auth.sign_in(alice.email)
+    done_path = _take_quiz(client, quiz, best_items=0)
+    open_path = client.post(f"/learn/quizzes/{quiz.id}/attempts").headers["Location"]
+    chosen = _chosen_snippets(quiz, form_answers(quiz, best_items=0))
+    assert all(snippet in client.get(f"{done_path}/results").text for snippet in chosen)  # Alice sees them
+    auth.sign_out()
+
+    bob = auth.as_role(role)
+    open_id = int(open_path.rsplit("/", 1)[1])
+    for path in (done_path, f"{done_path}/results", open_path, f"{open_path}/results"):
+        response = client.get(path)
+        assert_friendly_error(response, 404)
+        assert "There is no attempt of yours at this address." in response.text
+        assert "Alice" not in response.text and "alice@example.org" not in response.text
+        assert "You chose" not in response.text and not any(s in response.text for s in chosen)
+        assert 'name="item-' not in response.text  # not Alice's open question form either
+
+    for path in (open_path, done_path):
+        response = client.post(path, data=form_answers(quiz))
+        assert_friendly_error(response, 404)
+        assert "Alice" not in response.text
+    assert db.session.scalar(select(QuizAttempt.submitted_at).where(QuizAttempt.id == open_id)) is None
+    assert rows(db, ItemResponse) == len(quiz.items)  # only Alice's one submission
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == bob.id)) == 0
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_a_learner_never_sees_another_learners_progress(client, auth, catalog, role):
+    module, quiz = catalog.modules[0], catalog.quizzes[0]
+    lesson = module.lessons[0]
+    auth.create("student", email="alice@example.org", name="Alice Zephyrine")
+    auth.sign_in("alice@example.org")
+    client.post(f"/learn/modules/{module.id}/lessons/{lesson.id}/complete")
+    _take_quiz(client, quiz, best_items=len(quiz.items) // 2)
+    answers = form_answers(quiz, best_items=len(quiz.items) // 2)
+    percent = 100 * sum(item.option(answers[field_name(item)]).score for item in quiz.items) / quiz.max_score
+    alices_score = f"best {percent:.0f}%"
+    answered = re.compile(r"\d+ of \d+ \(\d+%\)")
+    lessons_done = re.compile(r"<td>[1-9]\d* of \d+</td>")
+    alices = client.get("/learn/progress").text
+    assert alices_score in alices and answered.search(alices) and lessons_done.search(alices)  # the markers work
+    assert 'class="status done"' in client.get(f"/learn/modules/{module.id}").text
+    auth.sign_out()
+
+    auth.as_role(role)
+    progress = client.get("/learn/progress").text
+    assert f"{escape(quiz.title)}: not taken" in progress
+    assert alices_score not in progress
+    assert not answered.search(progress), "another learner's answers are counted"
+    assert not lessons_done.search(progress), "another learner's lessons are counted"
+    assert "none answered yet" in progress
+    module_page = client.get(f"/learn/modules/{module.id}").text
+    assert 'class="status done"' not in module_page and "Not taken yet" in module_page
+    quiz_page = client.get(f"/learn/quizzes/{quiz.id}").text
+    assert "Your attempts" not in quiz_page and "Start the quiz" in quiz_page
+    assert "Continue where you left off" not in client.get("/learn/").text
+    assert "Alice" not in progress + module_page + quiz_page
+
+
+# --- unknown and malformed addresses
+
+
+UNKNOWN = [
+    ("GET", "/learn/modules/no-such-module", "There is no module at this address."),
+    ("GET", "/learn/modules/{module}/lessons/no-such-lesson", "This module has no such lesson."),
+    ("GET", "/learn/modules/no-such-module/lessons/{lesson}", "There is no module at this address."),
+    ("POST", "/learn/modules/{module}/lessons/no-such-lesson/complete", "This module has no such lesson."),
+    ("POST", "/learn/modules/no-such-module/lessons/{lesson}/complete", "There is no module at this address."),
+    ("GET", "/learn/quizzes/no-such-quiz", "There is no quiz at this address."),
+    ("POST", "/learn/quizzes/no-such-quiz/attempts", "There is no quiz at this address."),
+    ("GET", "/learn/attempts/999999", "There is no attempt of yours at this address."),
+    ("POST", "/learn/attempts/999999", "There is no attempt of yours at this address."),
+    ("GET", "/learn/attempts/999999/results", "There is no attempt of yours at this address."),
+]
+
+
+@pytest.mark.parametrize("method, template, message", UNKNOWN, ids=[f"{m} {t}" for m, t, _ in UNKNOWN])
+def test_unknown_ids_get_a_friendly_404(client, db, auth, catalog, method, template, message):
+    auth.as_role("student")
+    module = catalog.modules[0]
+    path = template.format(module=module.id, lesson=module.lessons[0].id)
+    response = client.open(path, method=method, data=form_answers(catalog.quizzes[0]) if method == "POST" else None)
+    assert_friendly_error(response, 404)
+    assert message in response.text
+    assert rows(db, LessonProgress) == 0 and rows(db, QuizAttempt) == 0
+
+
+NOT_INTEGERS = ["abc", "1.5", "-1", "1e3", "0x10", "%20"]
+
+
+@pytest.mark.parametrize("attempt_id", NOT_INTEGERS)
+@pytest.mark.parametrize("suffix", ["", "/results"])
+def test_a_non_integer_attempt_id_is_404(client, auth, attempt_id, suffix):
+    auth.as_role("student")
+    response = client.get(f"/learn/attempts/{attempt_id}{suffix}")
+    assert_friendly_error(response, 404)
+    assert "Nothing is at this address. Check the link, or start again from your home page." in response.text
+
+
+@pytest.mark.parametrize("attempt_id", ["2147483648", "9223372036854775808", "99999999999999999999"])
+@pytest.mark.parametrize("suffix", ["", "/results"])
+def test_an_attempt_id_beyond_the_database_integer_range_is_404(client, auth, attempt_id, suffix):
+    auth.as_role("student")
+    response = client.get(f"/learn/attempts/{attempt_id}{suffix}")
+    assert_friendly_error(response, 404)
+    assert "There is no attempt of yours at this address." in response.text
+
+
+# --- deactivated accounts
+
+
+def _deactivate(db, user: User) -> None:
+    """Deactivate an account as an admin would, in the database."""
+    user.is_active = False
+    db.session.commit()
+
+
+def test_a_deactivated_account_is_signed_out_on_its_next_request(client, db, auth, catalog):
+    module = catalog.modules[0]
+    lesson = module.lessons[0]
+    user = auth.as_role("student")
+    assert client.get("/learn/progress").status_code == 200
+    _deactivate(db, user)
+
+    response = client.get("/learn/progress")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/auth/sign-in"
+    landing = client.get("/")
+    assert landing.status_code == 200 and user.display_name not in landing.text
+    refused = client.post(f"/learn/modules/{module.id}/lessons/{lesson.id}/complete")
+    assert urlsplit(refused.headers["Location"]).path == "/auth/sign-in"
+    assert rows(db, LessonProgress) == 0
+
+
+def test_a_deactivated_account_cannot_sign_in(client, db, auth):
+    user = auth.create("student")
+    _deactivate(db, user)
+    response = auth.sign_in(user.email)
+    assert response.status_code == 422
+    assert "That email and password do not match an account. Check both and try again." in response.text
+    assert client.get("/learn/").status_code == 302
+    assert db.session.scalar(select(User.last_sign_in_at).where(User.id == user.id)) is None
+
+
+def test_a_deactivated_account_is_not_signed_back_in_by_its_remember_cookie(client, db, auth):
+    user = auth.create("student")
+    client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    client.delete_cookie("session")
+    assert client.get("/learn/").status_code == 200  # the remember cookie alone signs in
+    _deactivate(db, user)
+    client.delete_cookie("session")
+    assert client.get_cookie("remember_token") is not None
+    assert client.get("/learn/").status_code == 302
