@@ -163,6 +163,12 @@ def catalog(app):
     return app.extensions["alliance.catalog"]
 
 
+@pytest.fixture
+def quiz(catalog):
+    """The shipped scenario quiz."""
+    return catalog.quizzes[0]
+
+
 class QueryCounter:
     """Counts SQL statements sent while active."""
 

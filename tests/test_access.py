@@ -13,6 +13,7 @@ from app.content.items import field_name
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
 from app.services import quizzes
 from tests.conftest import PASSWORD
+from tests.helpers import rows
 
 ROLES = ("anonymous", "student", "educator", "admin")
 SIGNED_IN = ROLES[1:]
@@ -25,11 +26,6 @@ def form_answers(quiz, best_items: int | None = None) -> dict[str, str]:
         field_name(item): (max if position < count else min)(item.options, key=lambda o: o.score).id
         for position, item in enumerate(quiz.items)
     }
-
-
-def rows(db, model) -> int:
-    """How many rows a table holds, read fresh from the database."""
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def assert_friendly_error(response, status: int) -> None:

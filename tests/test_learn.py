@@ -7,7 +7,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.models import ItemResponse, LearningEvent, QuizAttempt
-from tests.helpers import answers_by_grade, expected_percent
+from tests.helpers import answers_by_grade, expected_percent, rows
 
 
 @pytest.fixture
@@ -16,22 +16,11 @@ def student(auth):
     return auth.as_role("student")
 
 
-@pytest.fixture
-def quiz(catalog):
-    """The shipped scenario quiz."""
-    return catalog.quizzes[0]
-
-
 def start(client, quiz) -> str:
     """Start an attempt through the quiz page and return its URL."""
     response = client.post(f"/learn/quizzes/{quiz.id}/attempts")
     assert response.status_code == 302
     return response.location
-
-
-def rows(db, model) -> int:
-    """How many rows a table has."""
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_module_page_lists_objectives_lessons_minutes_and_quiz(client, student, catalog, quiz):

@@ -1,32 +1,18 @@
 """The tracker's services: lesson progress, attempts, grading records and their summaries."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CompetencyProgress, ItemResponse, LearningEvent, LessonProgress, QuizAttempt, QuizProgress
 from app.services import progress, quizzes
-from tests.helpers import answers_by_grade
-
-
-def count(db, model, **where) -> int:
-    """Rows of `model` matching the keyword filters."""
-    query = select(func.count()).select_from(model)
-    for key, value in where.items():
-        query = query.where(getattr(model, key) == value)
-    return db.session.scalar(query)
+from tests.helpers import answers_by_grade, rows
 
 
 @pytest.fixture
 def learner(auth):
     """A student account."""
     return auth.create("student")
-
-
-@pytest.fixture
-def quiz(catalog):
-    """The shipped scenario quiz."""
-    return catalog.quizzes[0]
 
 
 def _answers(quiz, grade):
@@ -40,8 +26,8 @@ def test_viewing_a_lesson_twice_keeps_one_summary_row_and_logs_two_events(db, le
     row = progress.view_lesson(learner.id, module, lesson)
     db.session.commit()
     assert row.view_count == 2 and not row.is_completed
-    assert count(db, LessonProgress, user_id=learner.id) == 1
-    assert count(db, LearningEvent, user_id=learner.id, verb="experienced") == 2
+    assert rows(db, LessonProgress, user_id=learner.id) == 1
+    assert rows(db, LearningEvent, user_id=learner.id, verb="experienced") == 2
 
 
 def test_completing_a_lesson_is_recorded_once_with_its_content_version(db, learner, catalog):
@@ -53,7 +39,7 @@ def test_completing_a_lesson_is_recorded_once_with_its_content_version(db, learn
     db.session.commit()
     assert again.completed_at == completed_at
     assert again.content_version == lesson.version
-    assert count(db, LearningEvent, user_id=learner.id, verb="completed") == 1
+    assert rows(db, LearningEvent, user_id=learner.id, verb="completed") == 1
 
 
 def test_module_progress_counts_lessons_and_passed_quiz(db, learner, catalog, quiz):
@@ -86,7 +72,7 @@ def test_an_open_attempt_on_an_older_version_is_replaced(db, learner, quiz):
     fresh = quizzes.start_attempt(learner.id, quiz)
     db.session.commit()
     assert fresh.content_version == quiz.version
-    assert count(db, QuizAttempt, user_id=learner.id) == 1
+    assert rows(db, QuizAttempt, user_id=learner.id) == 1
 
 
 def test_submitting_grades_every_item_and_updates_summaries(db, learner, quiz):
@@ -130,7 +116,7 @@ def test_a_second_submission_of_the_same_attempt_records_nothing(db, learner, qu
     db.session.commit()
     with pytest.raises(quizzes.AlreadySubmitted):
         quizzes.submit_attempt(learner.id, attempt, quiz, _answers(quiz, "harmful"))
-    assert count(db, ItemResponse, attempt_id=attempt.id) == len(quiz.items)
+    assert rows(db, ItemResponse, attempt_id=attempt.id) == len(quiz.items)
 
 
 def test_a_racing_submission_that_read_the_attempt_before_the_first_commit_is_refused(db, learner, quiz):
@@ -145,7 +131,7 @@ def test_a_racing_submission_that_read_the_attempt_before_the_first_commit_is_re
     with pytest.raises(quizzes.AlreadySubmitted):
         quizzes.submit_attempt(learner.id, stale, quiz, _answers(quiz, "harmful"))
     db.session.rollback()
-    assert count(db, ItemResponse, attempt_id=attempt.id) == len(quiz.items)
+    assert rows(db, ItemResponse, attempt_id=attempt.id) == len(quiz.items)
     assert db.session.get(QuizAttempt, attempt.id).score == quiz.max_score
 
 

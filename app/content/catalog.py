@@ -77,6 +77,13 @@ class Module:
         """The lesson with this id, if the module has one."""
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
+    def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+        """The lessons before and after this one, None at either end."""
+        index = lesson.position - 1
+        previous = self.lessons[index - 1] if index > 0 else None
+        following = self.lessons[index + 1] if index + 1 < len(self.lessons) else None
+        return previous, following
+
     def reference(self, ref_id: str) -> Reference | None:
         """The reference with this id, if any."""
         return next((r for r in self.references if r.id == ref_id), None)
@@ -135,6 +142,10 @@ class Catalog:
     def quizzes_for(self, module_id: str) -> tuple[Quiz, ...]:
         """The quizzes paired with a module, in catalog order."""
         return tuple(q for q in self.quizzes if q.module_id == module_id)
+
+    def first_quiz_for(self, module_id: str) -> Quiz | None:
+        """The quiz a learner is sent to after a module's lessons, if it has one."""
+        return next(iter(self.quizzes_for(module_id)), None)
 
     def lessons_teaching(self, competency_id: str) -> tuple[Lesson, ...]:
         """Every lesson with a section tagged with the competency."""

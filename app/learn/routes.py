@@ -40,18 +40,21 @@ def module(module_id: str):
     return render_template("learn/module.html", module=module, standing=standing)
 
 
-@bp.get("/modules/<module_id>/lessons/<lesson_id>")
-def lesson(module_id: str, lesson_id: str):
-    """A lesson page; opening it puts the lesson in progress."""
+def _lesson_or_404(module_id: str, lesson_id: str):
     module = _module_or_404(module_id)
     lesson = module.lesson(lesson_id)
     if lesson is None:
         not_found("This module has no such lesson.")
+    return module, lesson
+
+
+@bp.get("/modules/<module_id>/lessons/<lesson_id>")
+def lesson(module_id: str, lesson_id: str):
+    """A lesson page; opening it puts the lesson in progress."""
+    module, lesson = _lesson_or_404(module_id, lesson_id)
     row = progress.view_lesson(current_user.id, module, lesson)
     db.session.commit()
-    position = lesson.position - 1
-    previous = module.lessons[position - 1] if position > 0 else None
-    following = module.lessons[position + 1] if position + 1 < len(module.lessons) else None
+    previous, following = module.neighbours(lesson)
     return render_template(
         "learn/lesson.html",
         module=module,
@@ -59,7 +62,7 @@ def lesson(module_id: str, lesson_id: str):
         row=row,
         previous=previous,
         following=following,
-        quiz=next(iter(catalog().quizzes_for(module.id)), None),
+        quiz=catalog().first_quiz_for(module.id),
         form=ActionForm(),
         cited=[module.reference(ref_id) for ref_id in lesson.cited],
     )
@@ -68,19 +71,16 @@ def lesson(module_id: str, lesson_id: str):
 @bp.post("/modules/<module_id>/lessons/<lesson_id>/complete")
 def complete_lesson(module_id: str, lesson_id: str):
     """Completion rule: a lesson is complete when the learner presses "Complete" at its end."""
-    module = _module_or_404(module_id)
-    lesson = module.lesson(lesson_id)
-    if lesson is None:
-        not_found("This module has no such lesson.")
+    module, lesson = _lesson_or_404(module_id, lesson_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     progress.complete_lesson(current_user.id, module, lesson)
     db.session.commit()
-    following = module.lessons[lesson.position] if lesson.position < len(module.lessons) else None
+    _, following = module.neighbours(lesson)
     if following is not None:
         flash(f"Lesson completed: {lesson.title}.", "success")
         return redirect(url_for(".lesson", module_id=module.id, lesson_id=following.id))
-    quiz = next(iter(catalog().quizzes_for(module.id)), None)
+    quiz = catalog().first_quiz_for(module.id)
     flash(f"Lesson completed: {lesson.title}. That was the last lesson of the module.", "success")
     if quiz is not None:
         return redirect(url_for(".quiz", quiz_id=quiz.id))
