@@ -138,7 +138,11 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser context (no cookies) and page, with relative URLs resolved against the live server."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 800},
+        bypass_csp=True,  # axe is injected inline
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
@@ -246,7 +250,7 @@ class SharedAccounts:
 
     def _prepare(self, kind: str) -> list:
         """Sign a new account in through the form and give it its history; return its cookies."""
-        context = self._browser.new_context(base_url=self._server.url)
+        context = self._browser.new_context(base_url=self._server.url, bypass_csp=True)  # axe is injected inline
         context.set_default_timeout(TIMEOUT_MS)
         try:
             learner = Learner(context.new_page(), self._server)
