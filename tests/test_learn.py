@@ -211,3 +211,34 @@ def test_quiz_submission_runs_a_bounded_number_of_queries(client, student, quiz,
         client.post(url, data=answers_by_grade(quiz, "best"))
     # Inserts are batched: the count does not grow with the number of items.
     assert counted.count <= 12, "\n".join(s.split("\n")[0][:60] for s in counted.statements)
+
+
+def test_a_set_aside_attempt_sends_the_learner_back_to_the_quiz(client, db, student, quiz):
+    url = start(client, quiz)
+    attempt_id = int(url.rsplit("/", 1)[1])
+    db.session.get(QuizAttempt, attempt_id).content_version = "older"
+    db.session.commit()
+    fresh = start(client, quiz)
+    assert fresh != url
+    response = client.post(url, data=answers_by_grade(quiz, "best"))
+    assert response.location == f"/learn/quizzes/{quiz.id}"
+    assert "set aside because the quiz was updated" in client.get(response.location).text
+    assert rows(db, ItemResponse) == 0
+
+
+def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(client, db, student, quiz):
+    url = start(client, quiz)
+    attempt_id = int(url.rsplit("/", 1)[1])
+    db.session.get(QuizAttempt, attempt_id).content_version = "older"
+    db.session.commit()
+    data = answers_by_grade(quiz, "best")
+    response = client.post(url, data=data)
+    assert response.status_code == 409
+    assert "updated while you answered it" in response.text
+    first = quiz.items[0]
+    assert re.search(rf'value="{data[f"item-{first.id}"]}" checked', response.text.split(f'id="item-{first.id}"')[1])
+    assert rows(db, ItemResponse) == 0
+    fresh = db.session.scalar(select(QuizAttempt).where(QuizAttempt.abandoned_at.is_(None)))
+    assert fresh.id != attempt_id and fresh.content_version == quiz.version
+    assert f'action="/learn/attempts/{fresh.id}"' in response.text  # the kept answers go to the new attempt
+    assert client.post(f"/learn/attempts/{fresh.id}", data=data).location == f"/learn/attempts/{fresh.id}/results"

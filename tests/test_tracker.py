@@ -65,14 +65,19 @@ def test_an_attempt_snapshots_pass_mark_and_version_and_resumes(db, learner, qui
     assert attempt.max_score == quiz.max_score
 
 
-def test_an_open_attempt_on_an_older_version_is_replaced(db, learner, quiz):
+def test_an_open_attempt_on_an_older_version_is_set_aside_not_deleted(db, learner, quiz):
     stale = quizzes.start_attempt(learner.id, quiz)
     stale.content_version = "older"
     db.session.commit()
     fresh = quizzes.start_attempt(learner.id, quiz)
     db.session.commit()
-    assert fresh.content_version == quiz.version
-    assert rows(db, QuizAttempt, user_id=learner.id) == 1
+    assert fresh.id != stale.id and fresh.content_version == quiz.version
+    assert stale.abandoned_at is not None
+    assert rows(db, QuizAttempt, user_id=learner.id) == 2
+    # The log is append-only: the set-aside attempt's "attempted" event is still there.
+    assert rows(db, LearningEvent, attempt_id=stale.id, verb="attempted") == 1
+    with pytest.raises(quizzes.Abandoned):
+        quizzes.submit_attempt(learner.id, stale, quiz, _answers(quiz, "best"))
 
 
 def test_submitting_grades_every_item_and_updates_summaries(db, learner, quiz):

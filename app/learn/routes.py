@@ -129,6 +129,12 @@ def attempt(attempt_id: int):
         if request.method == "POST":
             flash("This attempt was already submitted; here are its results. Start a new attempt to try again.", "info")
         return redirect(url_for(".results", attempt_id=attempt.id))
+    if attempt.abandoned_at is not None:
+        flash(
+            "That attempt was set aside because the quiz was updated before you submitted it. Start again below.",
+            "info",
+        )
+        return redirect(url_for(".quiz", quiz_id=quiz.id))
     form = QuizForm()
     answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
     status = 200
@@ -136,7 +142,7 @@ def attempt(attempt_id: int):
         if answers.complete:
             try:
                 quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given)
-            except quizzes.AlreadySubmitted:
+            except (quizzes.AlreadySubmitted, quizzes.Abandoned):
                 db.session.rollback()
                 return redirect(url_for(".results", attempt_id=attempt.id))
             except quizzes.ContentChanged:

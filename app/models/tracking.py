@@ -69,8 +69,8 @@ class QuizAttempt(db.Model):
             "user_id",
             "quiz_ref",
             unique=True,
-            sqlite_where=text("submitted_at IS NULL"),
-            postgresql_where=text("submitted_at IS NULL"),
+            sqlite_where=text("submitted_at IS NULL AND abandoned_at IS NULL"),
+            postgresql_where=text("submitted_at IS NULL AND abandoned_at IS NULL"),
         ),
         CheckConstraint("pass_mark BETWEEN 1 AND 100", name="pass_mark_range"),
     )
@@ -86,6 +86,9 @@ class QuizAttempt(db.Model):
     is_passed: Mapped[bool | None]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an open attempt is replaced (the quiz changed before it was submitted). The row
+    # stays, so the learning events that name it stay too: the log is append-only.
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     responses: Mapped[list["ItemResponse"]] = relationship(
         back_populates="attempt", order_by="ItemResponse.position", cascade="all, delete-orphan"

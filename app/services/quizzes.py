@@ -19,6 +19,10 @@ class AlreadySubmitted(Exception):
     """The attempt was submitted before (a double click, a refresh, or back and resubmit)."""
 
 
+class Abandoned(Exception):
+    """The attempt was replaced by a new one because the quiz changed before it was submitted."""
+
+
 class ContentChanged(Exception):
     """The quiz changed since the attempt began; the learner must check their answers again."""
 
@@ -27,7 +31,10 @@ def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
     """The learner's unsubmitted attempt at a quiz, if any."""
     return db.session.scalar(
         select(QuizAttempt).where(
-            QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_(None)
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.quiz_ref == quiz_id,
+            QuizAttempt.submitted_at.is_(None),
+            QuizAttempt.abandoned_at.is_(None),
         )
     )
 
@@ -38,8 +45,8 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
     if attempt is not None and attempt.content_version == quiz.version:
         return attempt
     if attempt is not None:
-        # Nothing was answered in an unsubmitted attempt, so one begun on an older version goes.
-        db.session.delete(attempt)
+        # Begun on an older version of the quiz: set aside (never deleted) and start afresh.
+        attempt.abandoned_at = utcnow()
         db.session.flush()
     attempt = QuizAttempt(
         user_id=user_id,
@@ -101,6 +108,8 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     """Grade and record a complete set of answers, exactly once per attempt."""
     if attempt.submitted_at is not None:
         raise AlreadySubmitted
+    if attempt.abandoned_at is not None:
+        raise Abandoned
     if attempt.content_version != quiz.version:
         raise ContentChanged
     graded = grade(quiz, answers)
@@ -108,7 +117,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
     claimed = db.session.execute(
         update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
         .values(submitted_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -86,6 +86,7 @@ def upgrade():
         sa.Column("is_passed", sa.Boolean(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("abandoned_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("pass_mark BETWEEN 1 AND 100", name=op.f("ck_quiz_attempt_pass_mark_range")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["user.id"], name=op.f("fk_quiz_attempt_user_id_user"), ondelete="CASCADE"
@@ -98,8 +99,8 @@ def upgrade():
             "uq_quiz_attempt_one_open",
             ["user_id", "quiz_ref"],
             unique=True,
-            sqlite_where=sa.text("submitted_at IS NULL"),
-            postgresql_where=sa.text("submitted_at IS NULL"),
+            sqlite_where=sa.text("submitted_at IS NULL AND abandoned_at IS NULL"),
+            postgresql_where=sa.text("submitted_at IS NULL AND abandoned_at IS NULL"),
         )
 
     op.create_table(
@@ -197,8 +198,8 @@ def downgrade():
     with op.batch_alter_table("quiz_attempt", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_quiz_attempt_one_open",
-            sqlite_where=sa.text("submitted_at IS NULL"),
-            postgresql_where=sa.text("submitted_at IS NULL"),
+            sqlite_where=sa.text("submitted_at IS NULL AND abandoned_at IS NULL"),
+            postgresql_where=sa.text("submitted_at IS NULL AND abandoned_at IS NULL"),
         )
         batch_op.drop_index("ix_quiz_attempt_user_quiz")
 
