@@ -238,6 +238,7 @@ def main() -> None:
         ratio = r["requests_per_second"] / base["requests_per_second"]
         r["throughput_vs_hello"] = round(ratio, 3)
         print(f"{r['name']:<22}{r['requests_per_second']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}{ratio:>17.2f}")
+    print("quiz submission: each timed POST follows an untimed quiz page and attempt start by the same learner")
     if args.json:
         args.json.write_text(json.dumps({"database": database, "workers": args.workers, "results": results}, indent=2))
 
