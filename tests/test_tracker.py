@@ -72,6 +72,7 @@ def test_an_open_attempt_on_an_older_version_is_set_aside_not_deleted(db, learne
     fresh = quizzes.start_attempt(learner.id, quiz)
     db.session.commit()
     assert fresh.id != stale.id and fresh.content_version == quiz.version
+    db.session.refresh(stale)
     assert stale.abandoned_at is not None
     assert rows(db, QuizAttempt, user_id=learner.id) == 2
     # The log is append-only: the set-aside attempt's "attempted" event is still there.

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ROLES, User
 from app.models.types import utcnow
+from app.services import sql
 
 _hasher = PasswordHasher()
 # Verifying against this when no account matches keeps sign-in time the same either way,
@@ -32,17 +33,25 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
     """Create an account; raise AccountError if the email is taken or the role unknown."""
     if role not in ROLES:
         raise AccountError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+    taken = AccountError("An account with this email already exists. Sign in instead, or use another email.")
     if find_by_email(email) is not None:
-        raise AccountError("An account with this email already exists. Sign in instead, or use another email.")
-    user = User(
-        email=normalise_email(email),
-        display_name=display_name.strip(),
-        password_hash=_hasher.hash(password),
-        role=role,
+        raise taken
+    # The unique index decides between two sign-ups racing for one email (a double click).
+    inserted = sql.insert_if_absent(
+        User,
+        {
+            "email": normalise_email(email),
+            "display_name": display_name.strip(),
+            "password_hash": _hasher.hash(password),
+            "role": role,
+            "is_active": True,
+            "created_at": utcnow(),
+        },
+        conflict=["email"],
     )
-    db.session.add(user)
-    db.session.flush()
-    return user
+    if not inserted:
+        raise taken
+    return find_by_email(email)
 
 
 def authenticate(email: str, password: str) -> User | None:

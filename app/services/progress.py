@@ -3,56 +3,78 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from app.content import Catalog, Competency, Lesson, Module, Quiz
 from app.extensions import db
 from app.models import CompetencyProgress, LessonProgress, QuizProgress
 from app.models.types import utcnow
-from app.services import events
+from app.services import events, sql
+
+_LESSON_KEY = ["user_id", "module_ref", "lesson_ref"]
 
 
 def _lesson_row(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
-    """The learner's summary row for a lesson, created on first sight."""
-    query = select(LessonProgress).where(
-        LessonProgress.user_id == user_id,
-        LessonProgress.module_ref == module.id,
-        LessonProgress.lesson_ref == lesson.id,
+    """The learner's summary row for a lesson, as the database has it now."""
+    return db.session.scalar(
+        select(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.module_ref == module.id,
+            LessonProgress.lesson_ref == lesson.id,
+        )
+        .execution_options(populate_existing=True)
     )
-    row = db.session.scalar(query)
-    if row is not None:
-        return row
-    row = LessonProgress(user_id=user_id, module_ref=module.id, lesson_ref=lesson.id, content_version=lesson.version)
-    try:
-        # A savepoint, so that losing a race with a parallel first view keeps the request alive.
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        row = db.session.scalar(query)
-    return row
+
+
+def _new_row(user_id: int, module: Module, lesson: Lesson, now, views: int) -> dict:
+    return {
+        "user_id": user_id,
+        "module_ref": module.id,
+        "lesson_ref": lesson.id,
+        "content_version": lesson.version,
+        "view_count": views,
+        "first_viewed_at": now,
+        "last_viewed_at": now,
+    }
 
 
 def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     """Note that the learner opened a lesson (it is then in progress)."""
-    row = _lesson_row(user_id, module, lesson)
     now = utcnow()
-    row.view_count += 1
-    row.last_viewed_at = now
-    row.content_version = lesson.version
+    sql.upsert(
+        LessonProgress,
+        [_new_row(user_id, module, lesson, now, views=1)],
+        conflict=_LESSON_KEY,
+        update={
+            # Counted in the database, so simultaneous views are all counted.
+            "view_count": lambda t, e: t.c.view_count + 1,
+            "last_viewed_at": lambda t, e: e.last_viewed_at,
+            "content_version": lambda t, e: e.content_version,
+        },
+    )
     events.record(user_id, "experienced", events.lesson_ref(module.id, lesson.id), lesson.version, at=now)
     db.session.flush()
-    return row
+    return _lesson_row(user_id, module, lesson)
 
 
 def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     """Mark a lesson completed: the learner reached its end and said so. Repeats change nothing."""
-    row = _lesson_row(user_id, module, lesson)
     now = utcnow()
-    row.last_viewed_at = now
-    if row.completed_at is None:
-        row.completed_at = now
-        row.content_version = lesson.version
+    sql.insert_if_absent(LessonProgress, _new_row(user_id, module, lesson, now, views=0), conflict=_LESSON_KEY)
+    # The conditional update is the once-only guard: of two racing clicks, one sees 0 rows.
+    claimed = db.session.execute(
+        update(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.module_ref == module.id,
+            LessonProgress.lesson_ref == lesson.id,
+            LessonProgress.completed_at.is_(None),
+        )
+        .values(completed_at=now, last_viewed_at=now, content_version=lesson.version)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
         events.record(
             user_id,
             "completed",
@@ -62,7 +84,7 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgr
             at=now,
         )
     db.session.flush()
-    return row
+    return _lesson_row(user_id, module, lesson)
 
 
 @dataclass(frozen=True)

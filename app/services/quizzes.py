@@ -4,15 +4,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, or_, select, text, update
 
 from app.content import Quiz
 from app.content.items import AnswerError, Grade, Item
 from app.extensions import db
 from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
 from app.models.types import MAX_ID, utcnow
-from app.services import events
+from app.services import events, sql
 
 
 class AlreadySubmitted(Exception):
@@ -30,13 +29,18 @@ class ContentChanged(Exception):
 def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
     """The learner's unsubmitted attempt at a quiz, if any."""
     return db.session.scalar(
-        select(QuizAttempt).where(
+        select(QuizAttempt)
+        .where(
             QuizAttempt.user_id == user_id,
             QuizAttempt.quiz_ref == quiz_id,
             QuizAttempt.submitted_at.is_(None),
             QuizAttempt.abandoned_at.is_(None),
         )
+        .execution_options(populate_existing=True)
     )
+
+
+_OPEN = text("submitted_at IS NULL AND abandoned_at IS NULL")
 
 
 def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
@@ -44,28 +48,34 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
     attempt = open_attempt(user_id, quiz.id)
     if attempt is not None and attempt.content_version == quiz.version:
         return attempt
+    now = utcnow()
     if attempt is not None:
         # Begun on an older version of the quiz: set aside (never deleted) and start afresh.
-        attempt.abandoned_at = utcnow()
+        db.session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
+            .values(abandoned_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    # The partial unique index allows one open attempt: a parallel "Start" inserts nothing here.
+    inserted = sql.insert_if_absent(
+        QuizAttempt,
+        {
+            "user_id": user_id,
+            "quiz_ref": quiz.id,
+            "module_ref": quiz.module_id,
+            "content_version": quiz.version,
+            "pass_mark": quiz.pass_mark,
+            "max_score": quiz.max_score,
+            "started_at": now,
+        },
+        conflict=["user_id", "quiz_ref"],
+        where=_OPEN,
+    )
+    attempt = open_attempt(user_id, quiz.id)
+    if inserted:
+        events.record(user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=now)
         db.session.flush()
-    attempt = QuizAttempt(
-        user_id=user_id,
-        quiz_ref=quiz.id,
-        module_ref=quiz.module_id,
-        content_version=quiz.version,
-        pass_mark=quiz.pass_mark,
-        max_score=quiz.max_score,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
-        # A parallel request (double click on Start) opened it first: use that one.
-        return open_attempt(user_id, quiz.id)
-    events.record(
-        user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=attempt.started_at
-    )
-    db.session.flush()
     return attempt
 
 
@@ -190,51 +200,59 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
 
 
 def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bool, now) -> None:
-    row = db.session.scalar(
-        select(QuizProgress).where(QuizProgress.user_id == user_id, QuizProgress.quiz_ref == quiz.id)
+    sql.upsert(
+        QuizProgress,
+        [
+            {
+                "user_id": user_id,
+                "quiz_ref": quiz.id,
+                "module_ref": quiz.module_id,
+                "attempt_count": 1,
+                "best_percent": percent,
+                "last_percent": percent,
+                "is_passed": is_passed,
+                "first_passed_at": now if is_passed else None,
+                "last_submitted_at": now,
+            }
+        ],
+        conflict=["user_id", "quiz_ref"],
+        update={
+            "attempt_count": lambda t, e: t.c.attempt_count + 1,
+            "best_percent": lambda t, e: sql.greatest(t.c.best_percent, e.best_percent),
+            "last_percent": lambda t, e: e.last_percent,
+            "is_passed": lambda t, e: or_(t.c.is_passed, e.is_passed),
+            "first_passed_at": lambda t, e: func.coalesce(t.c.first_passed_at, e.first_passed_at),
+            "last_submitted_at": lambda t, e: e.last_submitted_at,
+        },
     )
-    if row is None:
-        row = QuizProgress(
-            user_id=user_id, quiz_ref=quiz.id, module_ref=quiz.module_id, attempt_count=0, best_percent=0.0
-        )
-        db.session.add(row)
-    row.attempt_count += 1
-    row.best_percent = max(row.best_percent, percent)
-    row.last_percent = percent
-    row.last_submitted_at = now
-    if is_passed and not row.is_passed:
-        row.is_passed, row.first_passed_at = True, now
+
+
+_COUNTERS = ("answered_count", "correct_count", "harmful_count", "score", "max_score")
 
 
 def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]], now) -> None:
     totals: dict[str, dict[str, float]] = {}
     for _, g in graded:
         for ref in g.competency_refs:
-            t = totals.setdefault(
-                ref, {"answered_count": 0, "correct_count": 0, "harmful_count": 0, "score": 0.0, "max_score": 0.0}
-            )
+            t = totals.setdefault(ref, dict.fromkeys(_COUNTERS, 0))
             t["answered_count"] += 1
             t["correct_count"] += int(g.is_correct)
             t["harmful_count"] += int(g.grade == "harmful")
             t["score"] += g.score
             t["max_score"] += g.max_score
-    existing = db.session.scalars(
-        select(CompetencyProgress).where(
-            CompetencyProgress.user_id == user_id, CompetencyProgress.competency_ref.in_(sorted(totals))
-        )
+    # Added in the database, so two quizzes submitted at the same moment both count.
+    sql.upsert(
+        CompetencyProgress,
+        [
+            {"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t}
+            for ref, t in sorted(totals.items())
+        ],
+        conflict=["user_id", "competency_ref"],
+        update={
+            **{name: (lambda t, e, name=name: t.c[name] + e[name]) for name in _COUNTERS},
+            "last_answered_at": lambda t, e: e.last_answered_at,
+        },
     )
-    for row in existing:
-        for key, value in totals.pop(row.competency_ref).items():
-            setattr(row, key, getattr(row, key) + value)
-        row.last_answered_at = now
-    if totals:
-        db.session.execute(
-            insert(CompetencyProgress),
-            [
-                {"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t}
-                for ref, t in sorted(totals.items())
-            ],
-        )
 
 
 def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
