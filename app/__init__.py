@@ -4,9 +4,11 @@ import os
 import sqlite3
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
@@ -45,6 +47,15 @@ def _security_headers(response):
     return response
 
 
+def _reject_nul_characters() -> None:
+    """Refuse input holding a NUL character: no person types one, and PostgreSQL cannot store it."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            error = BadRequest("What you sent contains a character that is not allowed. Remove it and try again.")
+            error.is_for_people = True
+            raise error
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: settings, content (validated once, or ContentError), database, blueprints."""
     instance_path = os.environ.get("ALLIANCE_INSTANCE_PATH")
@@ -60,7 +71,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         # Trust one proxy's X-Forwarded-For/-Proto, so redirects and secure cookies see https.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    db.init_app(app)
+    try:
+        db.init_app(app)  # builds the engine, so a malformed DATABASE_URL fails here
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise config.ConfigError(
+            f"DATABASE_URL cannot be used ({exc}). Give an address such as "
+            "sqlite:////path/alliance.sqlite or postgresql://user@host/dbname "
+            "(PostgreSQL needs: pip install 'alliance[postgresql]')."
+        ) from None
     migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -73,5 +91,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(learn.bp, url_prefix="/learn")
     errors.register(app)
     app.after_request(_security_headers)
+    app.before_request(_reject_nul_characters)
     templating.register(app)
     return app

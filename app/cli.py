@@ -6,9 +6,10 @@ from pathlib import Path
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask.cli import FlaskGroup, ScriptInfo
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
-from app.config import content_dirs_from_env
+from app.config import ConfigError, content_dirs_from_env
 from app.content import ContentError, check_dirs, content_dirs
 from app.models import ROLES
 
@@ -20,14 +21,19 @@ class AllianceGroup(FlaskGroup):
         """The commands; with invalid content, the report and the commands that need no app."""
         try:
             ctx.ensure_object(ScriptInfo).load_app()
-        except ContentError as exc:
-            click.echo(f"{CANNOT_START}\n{exc.report()}\n", err=True)
+        except (ContentError, ConfigError) as exc:
+            click.echo(f"{_cannot_start(exc)}\n", err=True)
             self._load_plugin_commands()
             return sorted(click.Group.list_commands(self, ctx))
         return super().list_commands(ctx)
 
 
-CANNOT_START = "Alliance cannot start: the content has problems."
+def _cannot_start(exc: Exception) -> str:
+    """Why the app cannot start, as a person should read it."""
+    if isinstance(exc, ContentError):
+        return f"Alliance cannot start: the content has problems.\n{exc.report()}"
+    return f"Alliance cannot start: {exc}"
+
 
 cli = AllianceGroup(
     create_app=create_app,
@@ -86,6 +92,10 @@ def users_create(email: str, display_name: str, role: str, password_file) -> Non
         raise click.BadParameter(str(exc), param_hint="--email") from None
     if not display_name.strip():
         raise click.BadParameter("must not be blank", param_hint="--name")
+    if len(display_name.strip()) > 100:
+        raise click.BadParameter("must be at most 100 characters", param_hint="--name")
+    if any(ord(ch) < 32 for ch in email + display_name):
+        raise click.BadParameter("must not contain control characters", param_hint="--email/--name")
     if password_file is not None:
         password = password_file.readline().rstrip("\r\n")
     else:
@@ -105,9 +115,17 @@ def main() -> None:
     """Entry point of the `alliance` console script."""
     try:
         cli.main(prog_name="alliance")
-    except ContentError as exc:
-        # The app refuses to start on invalid content: show the report, not a traceback.
-        click.echo(f"{CANNOT_START}\n{exc.report()}", err=True)
+    except (ContentError, ConfigError) as exc:
+        # The app refuses to start on invalid content or settings: say why, not a traceback.
+        click.echo(_cannot_start(exc), err=True)
+        sys.exit(1)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        click.echo(
+            f"The database could not be used: {reason}\n"
+            "Check DATABASE_URL, and run `alliance db upgrade` to create or upgrade the tables.",
+            err=True,
+        )
         sys.exit(1)
 
 

@@ -2,20 +2,31 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A setting the app cannot work with; the message says which and what to do."""
 
 
 def _secret_key(instance_path: Path) -> str:
     """Read the instance's secret key, generating and keeping one on first start."""
     key_file = instance_path / "secret_key"
-    if key_file.is_file():
-        return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    # Create with 0600 from the start so the key is never world-readable, even briefly.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    if not key_file.is_file():
+        # Written whole to a private temporary file, then linked into place: processes starting
+        # together all end up reading the one key that won, never a half-written file.
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            try:
+                os.link(temporary, key_file)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(temporary)
+    return key_file.read_text().strip()
 
 
 def content_dirs_from_env(value: str | None) -> list[Path]:
@@ -51,8 +62,10 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_MIN_LENGTH": 10,
-        # Guessing passwords: a handful of tries a minute per address is plenty for a person.
+        # Failed attempts only. Per address and email: slows guessing at one account. Per address:
+        # slows trying many accounts, yet leaves room for a class behind one NAT address.
         "SIGN_IN_RATE_LIMIT": os.environ.get("ALLIANCE_SIGN_IN_RATE_LIMIT", "10 per minute"),
+        "ADDRESS_RATE_LIMIT": os.environ.get("ALLIANCE_ADDRESS_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
     }

@@ -2,7 +2,7 @@
 
 from typing import NoReturn
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -39,8 +39,14 @@ def register(app: Flask) -> None:
         # Our views abort with a description written for people; Werkzeug's and extensions' are not.
         described = error.description if getattr(error, "is_for_people", False) else None
         message = described or _ADVICE.get(code, "Something went wrong with this request.")
-        response = render_template("errors/error.html", code=code, title=error.name, message=message)
-        return response, code
+        response = make_response(
+            render_template("errors/error.html", code=code, title=error.name, message=message), code
+        )
+        # Keep what the error says about itself (Allow on a 405, Retry-After on a 429).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -434,3 +434,35 @@ def test_a_deactivated_account_is_not_signed_back_in_by_its_remember_cookie(clie
     client.delete_cookie("session")
     assert client.get_cookie("remember_token") is not None
     assert client.get("/learn/").status_code == 302
+
+
+def test_a_head_request_does_not_count_as_reading_a_lesson(client, db, auth, catalog):
+    student = auth.as_role("student")
+    module = catalog.modules[0]
+    path = f"/learn/modules/{module.id}/lessons/{module.lessons[0].id}"
+    assert client.head(path).status_code == 200
+    assert rows(db, LessonProgress, user_id=student.id) == 0
+
+
+def test_a_wrong_method_is_answered_with_what_is_allowed(client, auth, catalog):
+    auth.as_role("student")
+    response = client.get(f"/learn/quizzes/{catalog.quizzes[0].id}/attempts")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"] and "GET" not in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/auth/sign-in", {"email": "h\x00@example.org", "password": "whatever password"}),
+        (
+            "/auth/sign-up",
+            {"email": "n@example.org", "display_name": "N\x00x", "password": "p" * 12, "confirm": "p" * 12},
+        ),
+    ],
+)
+def test_a_nul_character_in_a_form_is_refused_clearly(client, db, path, data):
+    response = client.post(path, data=data)
+    assert response.status_code == 400
+    assert "a character that is not allowed" in response.text
+    assert rows(db, User) == 0

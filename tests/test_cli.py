@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 ALLIANCE = Path(sys.executable).with_name("alliance")
 TIMEOUT = 60
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "long enough password"
 
 # A module with five mistakes, each on a known line, and a quiz with one more.
@@ -321,3 +322,75 @@ def test_users_create_reads_the_password_from_stdin(install):
     [(_, _, role, password_hash)] = _accounts(folder, "stdin@example.org")
     assert role == "student"
     assert PasswordHasher().verify(password_hash, "typed on stdin ok")  # the newline is not part of it
+
+
+# --- a database that cannot be used -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("nonsense", "DATABASE_URL cannot be used"),
+        ("foo://x", "DATABASE_URL cannot be used"),
+        ("postgresql://nobody@127.0.0.1:1/x", "The database could not be used: connection failed"),
+    ],
+)
+def test_a_bad_database_url_gets_one_clear_message(tmp_path, url, said):
+    result = alliance("db", "upgrade", env=environment(tmp_path, DATABASE_URL=url), cwd=tmp_path)
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    assert said in result.stderr
+
+
+def test_creating_an_account_before_the_database_exists_says_to_upgrade(tmp_path, password_file):
+    result = alliance(
+        "users",
+        "create",
+        "--email",
+        "a@example.org",
+        "--name",
+        "A",
+        "--password-file",
+        str(password_file),
+        env=environment(tmp_path),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert_no_traceback(result)
+    assert "run `alliance db upgrade`" in result.stderr
+
+
+def test_users_create_refuses_a_name_the_web_form_would_refuse(install, password_file):
+    folder, env, _ = install
+    result = alliance(
+        "users",
+        "create",
+        "--email",
+        "long@example.org",
+        "--name",
+        "x" * 101,
+        "--password-file",
+        str(password_file),
+        env=env,
+        cwd=folder,
+    )
+    assert result.returncode != 0
+    assert_no_traceback(result)
+    assert "at most 100 characters" in result.stderr
+    assert _accounts(folder, "long@example.org") == []
+
+
+def test_gunicorn_stops_instead_of_restarting_workers_on_broken_content(tmp_path):
+    write_broken_tree(tmp_path / "bad")
+    env = environment(tmp_path, ALLIANCE_CONTENT_DIRS=str(tmp_path / "bad"), PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [str(ALLIANCE.with_name("gunicorn")), "--bind", "127.0.0.1:0", "--workers", "2", "app.wsgi:app"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode != 0
+    assert "Alliance cannot start: the content has problems." in result.stderr
+    assert "Traceback" not in result.stderr

@@ -670,6 +670,22 @@ def test_option_with_an_unknown_grade(tree):
     assert problem.line == line_of(tree.quiz_file, "grade: great")
 
 
+@pytest.mark.parametrize("grade", [["best"], {"x": 1}])
+def test_a_grade_that_is_a_list_or_mapping_is_reported_not_a_crash(tree, grade):
+    tree.options()[1]["grade"] = grade
+    problem = only_problem(tree)
+    assert "'grade' must be one of best, acceptable, unhelpful, harmful" in problem.message
+
+
+def test_a_dangling_link_in_quizzes_is_reported(tree):
+    tree.write()
+    (tree.quiz_file.parent / "old.yaml").symlink_to(tree.quiz_file.parent / "gone.yaml")
+    problems = problems_in(tree.root)
+    assert [p.message for p in problems if p.file.endswith("old.yaml")] == [
+        "the file cannot be read: No such file or directory"
+    ]
+
+
 def test_option_without_competencies(tree):
     del tree.options()[2]["competencies"]
     problem = only_problem(tree)

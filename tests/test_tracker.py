@@ -4,7 +4,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CompetencyProgress, ItemResponse, LearningEvent, LessonProgress, QuizAttempt, QuizProgress
+from app.models import (
+    CompetencyProgress,
+    ItemResponse,
+    LearningEvent,
+    LessonProgress,
+    QuizAttempt,
+    QuizProgress,
+    User,
+)
 from app.services import progress, quizzes
 from tests.helpers import answers_by_grade, rows
 
@@ -165,3 +173,13 @@ def test_competency_standings_name_competencies_and_count_lessons(db, learner, c
     taught = module.lessons[0].competencies[0]
     assert standings[taught].lessons_done >= 1
     assert standings[taught].competency.name and standings[taught].competency.name != taught
+
+
+def test_times_read_back_in_utc_whatever_the_database_session_zone(db, learner):
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET TIME ZONE 'America/New_York'"))
+    stored = db.session.scalar(select(User.created_at).where(User.id == learner.id))
+    assert stored.utcoffset().total_seconds() == 0
+    assert abs((stored - learner.created_at).total_seconds()) < 1

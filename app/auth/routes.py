@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import bp
@@ -39,12 +40,24 @@ def _safe_next(target: str | None) -> str:
     return url_for("learn.home")
 
 
-def _sign_in_limit() -> str:
-    return current_app.config["SIGN_IN_RATE_LIMIT"]
+def _failed(response) -> bool:
+    """Only refused attempts count toward a limit: a class signing in together is never slowed."""
+    return response.status_code != 302
+
+
+def _address_and_email() -> str:
+    """Guesses at one account from one address share a budget; other accounts keep theirs."""
+    return f"{get_remote_address()}|{accounts.normalise_email(request.form.get('email', ''))}"
+
+
+_per_account = limiter.limit(
+    lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=_address_and_email, methods=["POST"], deduct_when=_failed
+)
+_per_address = limiter.limit(lambda: current_app.config["ADDRESS_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@_per_address
 def sign_up():
     """Create a student account and sign in."""
     if current_user.is_authenticated:
@@ -64,7 +77,8 @@ def sign_up():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@_per_account
+@_per_address
 def sign_in():
     """Sign in with email and password."""
     if current_user.is_authenticated:

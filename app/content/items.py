@@ -194,7 +194,7 @@ class ScenarioType(ItemType):
             check.problem(data.line_of("feedback"), f"{what}: 'feedback' must be text")
             feedback = None
         grade = data.get("grade")
-        if grade not in GRADE_SCORES:
+        if not isinstance(grade, str) or grade not in GRADE_SCORES:
             check.problem(
                 data.line_of("grade"),
                 f"{what}: 'grade' must be one of best, acceptable, unhelpful, harmful (not {grade!r})",

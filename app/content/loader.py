@@ -322,7 +322,11 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | None,
 
 def _declared_id(path: Path) -> str:
     """The id a module file declares, read leniently from a file that may be invalid."""
-    match = re.search(r"^id:\s*['\"]?([A-Za-z0-9-]+)", path.read_text(encoding="utf-8", errors="replace"), re.M)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return path.parent.name
+    match = re.search(r"^id:\s*['\"]?([A-Za-z0-9-]+)", text, re.M)
     return match.group(1) if match else path.parent.name
 
 

@@ -55,6 +55,8 @@ def load(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise YamlError("the file is not UTF-8 text", None) from None
+    except OSError as exc:
+        raise YamlError(f"the file cannot be read: {exc.strerror or exc}", None) from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:

@@ -52,8 +52,12 @@ def _lesson_or_404(module_id: str, lesson_id: str):
 def lesson(module_id: str, lesson_id: str):
     """A lesson page; opening it puts the lesson in progress."""
     module, lesson = _lesson_or_404(module_id, lesson_id)
-    row = progress.view_lesson(current_user.id, module, lesson)
-    db.session.commit()
+    if request.method == "HEAD":
+        # Link checkers and previews ask for headers only: that is not a learner reading.
+        row = progress.lesson_row(current_user.id, module, lesson)
+    else:
+        row = progress.view_lesson(current_user.id, module, lesson)
+        db.session.commit()
     previous, following = module.neighbours(lesson)
     return render_template(
         "learn/lesson.html",

@@ -14,8 +14,8 @@ from app.services import events, sql
 _LESSON_KEY = ["user_id", "module_ref", "lesson_ref"]
 
 
-def _lesson_row(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
-    """The learner's summary row for a lesson, as the database has it now."""
+def lesson_row(user_id: int, module: Module, lesson: Lesson) -> LessonProgress | None:
+    """The learner's summary row for a lesson, as the database has it now (None if never opened)."""
     return db.session.scalar(
         select(LessonProgress)
         .where(
@@ -55,7 +55,7 @@ def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     )
     events.record(user_id, "experienced", events.lesson_ref(module.id, lesson.id), lesson.version, at=now)
     db.session.flush()
-    return _lesson_row(user_id, module, lesson)
+    return lesson_row(user_id, module, lesson)
 
 
 def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
@@ -84,7 +84,7 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgr
             at=now,
         )
     db.session.flush()
-    return _lesson_row(user_id, module, lesson)
+    return lesson_row(user_id, module, lesson)
 
 
 @dataclass(frozen=True)
