@@ -220,7 +220,7 @@ def test_a_set_aside_attempt_sends_the_learner_back_to_the_quiz(client, db, stud
     db.session.commit()
     fresh = start(client, quiz)
     assert fresh != url
-    response = client.post(url, data=answers_by_grade(quiz, "best"))
+    response = client.get(url)  # an old link or bookmark to the set-aside attempt
     assert response.location == f"/learn/quizzes/{quiz.id}"
     assert "set aside because the quiz was updated" in client.get(response.location).text
     assert rows(db, ItemResponse) == 0
@@ -242,3 +242,34 @@ def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(cl
     assert fresh.id != attempt_id and fresh.content_version == quiz.version
     assert f'action="/learn/attempts/{fresh.id}"' in response.text  # the kept answers go to the new attempt
     assert client.post(f"/learn/attempts/{fresh.id}", data=data).location == f"/learn/attempts/{fresh.id}/results"
+
+
+def test_refreshing_the_quiz_changed_page_keeps_the_answers_again(client, db, student, quiz):
+    url = start(client, quiz)
+    attempt_id = int(url.rsplit("/", 1)[1])
+    db.session.get(QuizAttempt, attempt_id).content_version = "older"
+    db.session.commit()
+    data = answers_by_grade(quiz, "best")
+    assert client.post(url, data=data).status_code == 409
+    again = client.post(url, data=data)  # the browser's refresh re-sends to the old attempt
+    assert again.status_code == 409
+    first = quiz.items[0]
+    assert re.search(rf'value="{data[f"item-{first.id}"]}" checked', again.text.split(f'id="item-{first.id}"')[1])
+    assert rows(db, QuizAttempt, abandoned_at=None) == 1
+
+
+def test_results_keep_feedback_for_items_unchanged_by_a_later_edit(client, db, student, quiz):
+    url = start(client, quiz)
+    client.post(url, data=answers_by_grade(quiz, "best"))
+    attempt_id = int(url.rsplit("/", 1)[1])
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    attempt.content_version = "older"  # the quiz file was edited since (say, its pass mark)
+    changed = db.session.scalar(select(ItemResponse).where(ItemResponse.item_ref == quiz.items[1].id))
+    changed.item_version = "older"  # and this one item was rewritten
+    db.session.commit()
+    page = client.get(f"{url}/results").text
+    assert "has been updated since this attempt" in page
+    kept = quiz.items[0]
+    assert kept.options[0].feedback_html in page or any(o.feedback_html in page for o in kept.options)
+    section = page.split(f'id="item-{quiz.items[1].id}"', 1)[1].split("</section>", 1)[0]
+    assert "Feedback" not in section and "You chose" in section

@@ -4,6 +4,8 @@ Grading is pure: it takes an item and an answer and returns a `Grade`; recording
 tracker's job (app.services.quizzes). A new type is one class here plus one template.
 """
 
+import hashlib
+import json
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -35,6 +37,9 @@ class Item:
     prompt_html: str
     competencies: tuple[str, ...]
     max_score: float
+    #: A hash of the item's own YAML: a response records it, so feedback on a past attempt is
+    #: still shown after other parts of the quiz are edited, and only while the item is unchanged.
+    version: str
 
     @property
     def handler(self) -> "ItemType":
@@ -73,6 +78,12 @@ def register(cls: type[ItemType]) -> type[ItemType]:
     """Class decorator adding an item type to the registry under its `name`."""
     REGISTRY[cls.name] = cls()
     return cls
+
+
+def item_version(raw: Mapping) -> str:
+    """The content version of one item: a hash of its YAML as parsed."""
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def field_name(item: Item) -> str:
@@ -164,6 +175,7 @@ class ScenarioType(ItemType):
             prompt_html=markdown.render_inline(prompt),
             competencies=competencies,
             max_score=max(o.score for o in options),
+            version=item_version(raw),
             vignette=vignette,
             options=tuple(options),
         )

@@ -100,7 +100,8 @@ def quiz(quiz_id: str):
         quiz=quiz,
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
-        open_attempt=quizzes.open_attempt(current_user.id, quiz.id),
+        # An attempt begun on an older version is replaced when started, so it is not "resumed".
+        can_resume=getattr(quizzes.open_attempt(current_user.id, quiz.id), "content_version", None) == quiz.version,
         form=ActionForm(),
     )
 
@@ -124,6 +125,19 @@ def _own_attempt_or_404(attempt_id: int):
     return attempt
 
 
+def _answers_kept_on_a_fresh_attempt(quiz, answers):
+    """The quiz changed under the learner: a current attempt, shown with the answers they gave."""
+    fresh = quizzes.start_attempt(current_user.id, quiz)
+    db.session.commit()
+    flash(
+        "This quiz was updated while you answered it. Your answers are kept where the items are "
+        "unchanged: check them and submit again.",
+        "warning",
+    )
+    page = render_template("learn/attempt.html", quiz=quiz, attempt=fresh, form=QuizForm(), answers=answers)
+    return page, 409
+
+
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 def attempt(attempt_id: int):
     """Answer the items of an open attempt; submitting grades and records it once."""
@@ -133,16 +147,20 @@ def attempt(attempt_id: int):
         if request.method == "POST":
             flash("This attempt was already submitted; here are its results. Start a new attempt to try again.", "info")
         return redirect(url_for(".results", attempt_id=attempt.id))
+    form = QuizForm()
+    posted = request.method == "POST" and form.validate_on_submit()
+    answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
     if attempt.abandoned_at is not None:
+        if posted:
+            # A refresh of the page that said the quiz changed: keep the answers once more.
+            return _answers_kept_on_a_fresh_attempt(quiz, answers)
         flash(
             "That attempt was set aside because the quiz was updated before you submitted it. Start again below.",
             "info",
         )
         return redirect(url_for(".quiz", quiz_id=quiz.id))
-    form = QuizForm()
-    answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
     status = 200
-    if answers is not None and form.validate_on_submit():
+    if posted:
         if answers.complete:
             try:
                 quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given)
@@ -150,15 +168,7 @@ def attempt(attempt_id: int):
                 db.session.rollback()
                 return redirect(url_for(".results", attempt_id=attempt.id))
             except quizzes.ContentChanged:
-                attempt = quizzes.start_attempt(current_user.id, quiz)
-                db.session.commit()
-                flash(
-                    "This quiz was updated while you answered it. Your answers are kept where the items are unchanged: check them and submit again.",
-                    "warning",
-                )
-                return render_template(
-                    "learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers
-                ), 409
+                return _answers_kept_on_a_fresh_attempt(quiz, answers)
             db.session.commit()
             return redirect(url_for(".results", attempt_id=attempt.id))
         status = 422
@@ -174,12 +184,19 @@ def results(attempt_id: int):
     if attempt.submitted_at is None:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     quiz = catalog().quiz(attempt.quiz_ref)
-    is_current = quiz is not None and quiz.version == attempt.content_version
+    # Feedback comes from the content, item by item, wherever the item is as it was answered.
+    unchanged = {}
+    if quiz is not None:
+        for response in attempt.responses:
+            item = quiz.item(response.item_ref)
+            if item is not None and item.version == response.item_version:
+                unchanged[response.item_ref] = item
     return render_template(
         "learn/results.html",
         attempt=attempt,
         quiz=quiz,
-        is_current=is_current,
+        items=unchanged,
+        is_current=quiz is not None and quiz.version == attempt.content_version,
         module=catalog().module(attempt.module_ref),
         form=ActionForm(),
     )

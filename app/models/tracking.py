@@ -113,6 +113,7 @@ class ItemResponse(db.Model):
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
     item_ref: Mapped[str] = mapped_column(String(100))
     item_type: Mapped[str] = mapped_column(String(32))
+    item_version: Mapped[str] = mapped_column(String(64))
     position: Mapped[int]
     answer: Mapped[Any] = mapped_column(JSON)
     grade: Mapped[str | None] = mapped_column(String(16))

@@ -146,6 +146,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
                 "user_id": user_id,
                 "item_ref": item.id,
                 "item_type": item.type,
+                "item_version": item.version,
                 "position": position,
                 "answer": g.answer,
                 "grade": g.grade,

@@ -131,6 +131,7 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("item_ref", sa.String(length=100), nullable=False),
         sa.Column("item_type", sa.String(length=32), nullable=False),
+        sa.Column("item_version", sa.String(length=64), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("answer", sa.JSON(), nullable=False),
         sa.Column("grade", sa.String(length=16), nullable=True),
