@@ -15,6 +15,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 
+_create_account = sql.InsertIfAbsent(User, conflict=["email"])
+
+
 class AccountError(ValueError):
     """A rule about accounts was broken; the message is fit to show the user."""
 
@@ -37,8 +40,7 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
     if find_by_email(email) is not None:
         raise taken
     # The unique index decides between two sign-ups racing for one email (a double click).
-    inserted = sql.insert_if_absent(
-        User,
+    inserted = _create_account(
         {
             "email": normalise_email(email),
             "display_name": display_name.strip(),
@@ -46,8 +48,7 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
             "role": role,
             "is_active": True,
             "created_at": utcnow(),
-        },
-        conflict=["email"],
+        }
     )
     if not inserted:
         raise taken

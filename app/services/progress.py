@@ -12,6 +12,17 @@ from app.models.types import utcnow
 from app.services import events, sql
 
 _LESSON_KEY = ["user_id", "module_ref", "lesson_ref"]
+_create_row = sql.InsertIfAbsent(LessonProgress, conflict=_LESSON_KEY)
+_record_view = sql.Upsert(
+    LessonProgress,
+    conflict=_LESSON_KEY,
+    update={
+        # Counted in the database, so simultaneous views are all counted.
+        "view_count": lambda t, e: t.c.view_count + 1,
+        "last_viewed_at": lambda t, e: e.last_viewed_at,
+        "content_version": lambda t, e: e.content_version,
+    },
+)
 
 
 def lesson_row(user_id: int, module: Module, lesson: Lesson) -> LessonProgress | None:
@@ -42,17 +53,7 @@ def _new_row(user_id: int, module: Module, lesson: Lesson, now, views: int) -> d
 def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     """Note that the learner opened a lesson (it is then in progress)."""
     now = utcnow()
-    sql.upsert(
-        LessonProgress,
-        [_new_row(user_id, module, lesson, now, views=1)],
-        conflict=_LESSON_KEY,
-        update={
-            # Counted in the database, so simultaneous views are all counted.
-            "view_count": lambda t, e: t.c.view_count + 1,
-            "last_viewed_at": lambda t, e: e.last_viewed_at,
-            "content_version": lambda t, e: e.content_version,
-        },
-    )
+    _record_view([_new_row(user_id, module, lesson, now, views=1)])
     events.record(user_id, "experienced", events.lesson_ref(module.id, lesson.id), lesson.version, at=now)
     db.session.flush()
     return lesson_row(user_id, module, lesson)
@@ -61,7 +62,7 @@ def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
 def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     """Mark a lesson completed: the learner reached its end and said so. Repeats change nothing."""
     now = utcnow()
-    sql.insert_if_absent(LessonProgress, _new_row(user_id, module, lesson, now, views=0), conflict=_LESSON_KEY)
+    _create_row(_new_row(user_id, module, lesson, now, views=0))
     # The conditional update is the once-only guard: of two racing clicks, one sees 0 rows.
     claimed = db.session.execute(
         update(LessonProgress)

@@ -41,6 +41,7 @@ def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
 
 
 _OPEN = text("submitted_at IS NULL AND abandoned_at IS NULL")
+_create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref"], where=_OPEN)
 
 
 def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
@@ -58,8 +59,7 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
             .execution_options(synchronize_session=False)
         )
     # The partial unique index allows one open attempt: a parallel "Start" inserts nothing here.
-    inserted = sql.insert_if_absent(
-        QuizAttempt,
+    inserted = _create_attempt(
         {
             "user_id": user_id,
             "quiz_ref": quiz.id,
@@ -68,9 +68,7 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
             "pass_mark": quiz.pass_mark,
             "max_score": quiz.max_score,
             "started_at": now,
-        },
-        conflict=["user_id", "quiz_ref"],
-        where=_OPEN,
+        }
     )
     attempt = open_attempt(user_id, quiz.id)
     if inserted:
@@ -200,9 +198,22 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     return attempt
 
 
+_record_quiz_result = sql.Upsert(
+    QuizProgress,
+    conflict=["user_id", "quiz_ref"],
+    update={
+        "attempt_count": lambda t, e: t.c.attempt_count + 1,
+        "best_percent": lambda t, e: sql.greatest(t.c.best_percent, e.best_percent),
+        "last_percent": lambda t, e: e.last_percent,
+        "is_passed": lambda t, e: or_(t.c.is_passed, e.is_passed),
+        "first_passed_at": lambda t, e: func.coalesce(t.c.first_passed_at, e.first_passed_at),
+        "last_submitted_at": lambda t, e: e.last_submitted_at,
+    },
+)
+
+
 def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bool, now) -> None:
-    sql.upsert(
-        QuizProgress,
+    _record_quiz_result(
         [
             {
                 "user_id": user_id,
@@ -215,20 +226,19 @@ def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bo
                 "first_passed_at": now if is_passed else None,
                 "last_submitted_at": now,
             }
-        ],
-        conflict=["user_id", "quiz_ref"],
-        update={
-            "attempt_count": lambda t, e: t.c.attempt_count + 1,
-            "best_percent": lambda t, e: sql.greatest(t.c.best_percent, e.best_percent),
-            "last_percent": lambda t, e: e.last_percent,
-            "is_passed": lambda t, e: or_(t.c.is_passed, e.is_passed),
-            "first_passed_at": lambda t, e: func.coalesce(t.c.first_passed_at, e.first_passed_at),
-            "last_submitted_at": lambda t, e: e.last_submitted_at,
-        },
+        ]
     )
 
 
 _COUNTERS = ("answered_count", "correct_count", "harmful_count", "score", "max_score")
+_add_to_competencies = sql.Upsert(
+    CompetencyProgress,
+    conflict=["user_id", "competency_ref"],
+    update={
+        **{name: (lambda t, e, name=name: t.c[name] + e[name]) for name in _COUNTERS},
+        "last_answered_at": lambda t, e: e.last_answered_at,
+    },
+)
 
 
 def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]], now) -> None:
@@ -242,17 +252,8 @@ def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]],
             t["score"] += g.score
             t["max_score"] += g.max_score
     # Added in the database, so two quizzes submitted at the same moment both count.
-    sql.upsert(
-        CompetencyProgress,
-        [
-            {"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t}
-            for ref, t in sorted(totals.items())
-        ],
-        conflict=["user_id", "competency_ref"],
-        update={
-            **{name: (lambda t, e, name=name: t.c[name] + e[name]) for name in _COUNTERS},
-            "last_answered_at": lambda t, e: e.last_answered_at,
-        },
+    _add_to_competencies(
+        [{"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t} for ref, t in sorted(totals.items())]
     )
 
 

@@ -1,10 +1,14 @@
 """Atomic writes that hold under concurrent requests, on SQLite and PostgreSQL alike.
 
 Reading a row, changing it in Python and writing it back loses updates when two requests
-overlap, and savepoints are unreliable under pysqlite's transaction handling. These helpers
+overlap, and savepoints are unreliable under pysqlite's transaction handling. These statements
 leave the arithmetic and the conflict handling to the database instead.
+
+Each statement is built once per dialect and reused with new values: building an
+ON CONFLICT statement (its `excluded` columns) costs more than running it.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import case
@@ -12,46 +16,68 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
-def insert_for(model):
-    """A Core INSERT into `model`'s table in the current dialect, which has ON CONFLICT.
 
-    Core, not ORM: only a Core statement reports its real rowcount on every driver.
+class _Statement:
+    """A Core statement on a model's table, built lazily once per database dialect.
+
+    Core, not ORM: only a Core statement reports real results on every driver.
     """
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+
+    def __init__(self, model, conflict: list[str], where=None):
+        self.table = model.__table__
+        self.conflict = conflict
+        self.where = where
+        self._built: dict[str, Any] = {}
+
+    def _statement(self):
+        dialect = db.session.get_bind().dialect.name
+        if dialect not in self._built:
+            self._built[dialect] = self._build(_INSERTS[dialect](self.table))
+        return self._built[dialect]
+
+    def _build(self, insert):
+        raise NotImplementedError
 
 
-def upsert(model, rows: list[dict[str, Any]], conflict: list[str], update: dict[str, Any], where=None) -> None:
-    """Insert rows; on a conflict over `conflict` columns apply `update` (built from `excluded`).
+class Upsert(_Statement):
+    """Insert rows; on a conflict over the `conflict` columns apply `update` in the database.
 
-    `update` maps column names to functions of (table, excluded) so that increments such as
-    `table.c.count + excluded.count` happen in the database.
+    `update` maps column names to functions of (table, excluded), so that increments such as
+    `table.c.count + excluded.count` happen in the database, never read-modify-write in Python.
     """
-    if not rows:
-        return
-    statement = insert_for(model).values(rows)
-    excluded = statement.excluded
-    table = model.__table__
-    statement = statement.on_conflict_do_update(
-        index_elements=conflict,
-        index_where=where,
-        set_={name: build(table, excluded) for name, build in update.items()},
-    )
-    db.session.execute(statement)
+
+    def __init__(self, model, conflict: list[str], update: dict[str, Callable], where=None):
+        super().__init__(model, conflict, where)
+        self.update = update
+
+    def _build(self, insert):
+        excluded = insert.excluded
+        return insert.on_conflict_do_update(
+            index_elements=self.conflict,
+            index_where=self.where,
+            set_={name: build(self.table, excluded) for name, build in self.update.items()},
+        )
+
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        """Write the rows (one statement; executemany for several)."""
+        if rows:
+            db.session.execute(self._statement(), rows)
 
 
-def insert_if_absent(model, row: dict[str, Any], conflict: list[str], where=None) -> bool:
-    """Insert one row unless it would break the unique index on `conflict`; True if inserted."""
-    table = model.__table__
-    statement = (
-        insert_for(model)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=conflict, index_where=where)
+class InsertIfAbsent(_Statement):
+    """Insert one row unless it would break the unique index on the `conflict` columns."""
+
+    def _build(self, insert):
         # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT.
-        .returning(*table.primary_key.columns)
-    )
-    return db.session.execute(statement).first() is not None
+        return insert.on_conflict_do_nothing(index_elements=self.conflict, index_where=self.where).returning(
+            *self.table.primary_key.columns
+        )
+
+    def __call__(self, row: dict[str, Any]) -> bool:
+        """True if the row was inserted, False if one with the same key was there already."""
+        return db.session.execute(self._statement(), row).first() is not None
 
 
 def greatest(a, b):
