@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.content import Quiz
 from app.content.items import AnswerError, Grade, Item
@@ -122,20 +123,22 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         raise ContentChanged
     graded = grade(quiz, answers)
     now = utcnow()
-    # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
-        .values(submitted_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise AlreadySubmitted
     score = sum(g.score for _, g in graded)
     max_score = sum(g.max_score for _, g in graded)
     percent = 100.0 * score / max_score if max_score else 0.0
     is_passed = percent >= attempt.pass_mark
-    attempt.submitted_at, attempt.score, attempt.max_score, attempt.is_passed = now, score, max_score, is_passed
+    result = {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed}
+    # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
+        .values(**result)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AlreadySubmitted
+    for name, value in result.items():
+        set_committed_value(attempt, name, value)  # already written: no second UPDATE
     db.session.execute(
         insert(ItemResponse),
         [
