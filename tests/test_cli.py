@@ -93,6 +93,11 @@ def alliance(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = Non
     )
 
 
+def users_create(email: str, name: str, *options: str, env: dict[str, str], cwd: Path, stdin: str | None = None):
+    """Run `alliance users create --email EMAIL --name NAME [OPTIONS]`."""
+    return alliance("users", "create", "--email", email, "--name", name, *options, env=env, cwd=cwd, stdin=stdin)
+
+
 def assert_reported(lines: list[str]) -> None:
     """The report lines are exactly EXPECTED_PROBLEMS, in order, each possibly followed by advice."""
     assert len(lines) == len(EXPECTED_PROBLEMS), "\n".join(lines)
@@ -247,12 +252,8 @@ def test_users_create_makes_an_account_once(install, password_file):
 
 def test_users_create_refuses_an_unknown_role(install, password_file):
     folder, env, _ = install
-    result = alliance(
-        "users",
-        "create",
-        "--email",
+    result = users_create(
         "wiz@example.org",
-        "--name",
         "Wiz",
         "--role",
         "wizard",
@@ -271,12 +272,8 @@ def test_users_create_refuses_a_short_password(install, tmp_path):
     folder, env, _ = install
     short = tmp_path / "short.txt"
     short.write_text("123456789\n", encoding="utf-8")
-    result = alliance(
-        "users",
-        "create",
-        "--email",
+    result = users_create(
         "short@example.org",
-        "--name",
         "Short",
         "--password-file",
         str(short),
@@ -292,9 +289,7 @@ def test_users_create_refuses_a_short_password(install, tmp_path):
 @pytest.mark.parametrize("email", ["not-an-email", "two@@example.org"])
 def test_users_create_refuses_a_bad_email(install, password_file, email):
     folder, env, _ = install
-    result = alliance(
-        "users", "create", "--email", email, "--name", "Bad", "--password-file", str(password_file), env=env, cwd=folder
-    )
+    result = users_create(email, "Bad", "--password-file", str(password_file), env=env, cwd=folder)
     assert result.returncode != 0
     assert_no_traceback(result)
     assert "Invalid value for --email" in result.stderr
@@ -304,12 +299,8 @@ def test_users_create_refuses_a_bad_email(install, password_file, email):
 
 def test_users_create_reads_the_password_from_stdin(install):
     folder, env, _ = install
-    result = alliance(
-        "users",
-        "create",
-        "--email",
+    result = users_create(
         "stdin@example.org",
-        "--name",
         "Stdin",
         "--password-file",
         "-",
@@ -343,12 +334,8 @@ def test_a_bad_database_url_gets_one_clear_message(tmp_path, url, said):
 
 
 def test_creating_an_account_before_the_database_exists_says_to_upgrade(tmp_path, password_file):
-    result = alliance(
-        "users",
-        "create",
-        "--email",
+    result = users_create(
         "a@example.org",
-        "--name",
         "A",
         "--password-file",
         str(password_file),
@@ -362,12 +349,8 @@ def test_creating_an_account_before_the_database_exists_says_to_upgrade(tmp_path
 
 def test_users_create_refuses_a_name_the_web_form_would_refuse(install, password_file):
     folder, env, _ = install
-    result = alliance(
-        "users",
-        "create",
-        "--email",
+    result = users_create(
         "long@example.org",
-        "--name",
         "x" * 101,
         "--password-file",
         str(password_file),

@@ -23,6 +23,19 @@ def start(client, quiz) -> str:
     return response.location
 
 
+def make_stale(db, url: str) -> int:
+    """Pretend the quiz file changed after the attempt at `url` began; return the attempt's id."""
+    attempt_id = int(url.rsplit("/", 1)[1])
+    db.session.get(QuizAttempt, attempt_id).content_version = "older"
+    db.session.commit()
+    return attempt_id
+
+
+def assert_still_chosen(page: str, item, option_id: str) -> None:
+    """The page shows the item with the learner's earlier choice checked."""
+    assert re.search(rf'value="{option_id}" checked', page.split(f'id="item-{item.id}"')[1])
+
+
 def test_module_page_lists_objectives_lessons_minutes_and_quiz(client, student, catalog, quiz):
     module = catalog.module(quiz.module_id)
     page = client.get(f"/learn/modules/{module.id}").text
@@ -113,7 +126,7 @@ def test_unanswered_items_are_named_and_the_other_answers_kept(client, db, stude
     assert response.status_code == 422
     assert f'href="#item-{skipped.id}">Item 3 has no answer' in response.text
     kept = quiz.items[0]
-    assert re.search(rf'value="{data[f"item-{kept.id}"]}" checked', response.text.split(f'id="item-{kept.id}"')[1])
+    assert_still_chosen(response.text, kept, data[f"item-{kept.id}"])
     assert rows(db, ItemResponse) == 0
 
 
@@ -216,9 +229,7 @@ def test_quiz_submission_runs_a_bounded_number_of_queries(client, student, quiz,
 
 def test_a_set_aside_attempt_sends_the_learner_back_to_the_quiz(client, db, student, quiz):
     url = start(client, quiz)
-    attempt_id = int(url.rsplit("/", 1)[1])
-    db.session.get(QuizAttempt, attempt_id).content_version = "older"
-    db.session.commit()
+    make_stale(db, url)
     fresh = start(client, quiz)
     assert fresh != url
     response = client.get(url)  # an old link or bookmark to the set-aside attempt
@@ -229,15 +240,13 @@ def test_a_set_aside_attempt_sends_the_learner_back_to_the_quiz(client, db, stud
 
 def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(client, db, student, quiz):
     url = start(client, quiz)
-    attempt_id = int(url.rsplit("/", 1)[1])
-    db.session.get(QuizAttempt, attempt_id).content_version = "older"
-    db.session.commit()
+    attempt_id = make_stale(db, url)
     data = answers_by_grade(quiz, "best")
     response = client.post(url, data=data)
     assert response.status_code == 409
     assert "updated while you answered it" in response.text
     first = quiz.items[0]
-    assert re.search(rf'value="{data[f"item-{first.id}"]}" checked', response.text.split(f'id="item-{first.id}"')[1])
+    assert_still_chosen(response.text, first, data[f"item-{first.id}"])
     assert rows(db, ItemResponse) == 0
     fresh = db.session.scalar(select(QuizAttempt).where(QuizAttempt.abandoned_at.is_(None)))
     assert fresh.id != attempt_id and fresh.content_version == quiz.version
@@ -247,15 +256,13 @@ def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(cl
 
 def test_refreshing_the_quiz_changed_page_keeps_the_answers_again(client, db, student, quiz):
     url = start(client, quiz)
-    attempt_id = int(url.rsplit("/", 1)[1])
-    db.session.get(QuizAttempt, attempt_id).content_version = "older"
-    db.session.commit()
+    make_stale(db, url)
     data = answers_by_grade(quiz, "best")
     assert client.post(url, data=data).status_code == 409
     again = client.post(url, data=data)  # the browser's refresh re-sends to the old attempt
     assert again.status_code == 409
     first = quiz.items[0]
-    assert re.search(rf'value="{data[f"item-{first.id}"]}" checked', again.text.split(f'id="item-{first.id}"')[1])
+    assert_still_chosen(again.text, first, data[f"item-{first.id}"])
     assert rows(db, QuizAttempt, abandoned_at=None) == 1
 
 
