@@ -215,7 +215,7 @@ def test_pages_run_a_constant_number_of_queries(client, student, catalog, quiz, 
     busy = counts()
     # Loading the user, then one query per summary table a page reads, however much progress.
     assert busy == empty
-    assert max(busy.values()) <= 5, busy
+    assert max(busy.values()) <= 4, busy
 
 
 def test_quiz_submission_runs_a_bounded_number_of_queries(client, student, quiz, count_queries):

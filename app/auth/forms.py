@@ -47,7 +47,3 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Keep me signed in on this device")
     submit = SubmitField("Sign in")
-
-
-class SignOutForm(FlaskForm):
-    """An empty form, so signing out carries a CSRF token."""

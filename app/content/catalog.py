@@ -121,11 +121,19 @@ class Catalog:
     _modules: MappingProxyType = field(init=False, repr=False)
     _quizzes: MappingProxyType = field(init=False, repr=False)
     _competencies: MappingProxyType = field(init=False, repr=False)
+    _teaching: MappingProxyType = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
         object.__setattr__(self, "_competencies", MappingProxyType({c.id: c for c in self.competencies}))
+        teaching: dict[str, list[Lesson]] = {}
+        for module in self.modules:
+            for lesson in module.lessons:
+                for competency_id in lesson.competencies:
+                    teaching.setdefault(competency_id, []).append(lesson)
+        # Indexed once here, since the catalog never changes after start.
+        object.__setattr__(self, "_teaching", MappingProxyType({k: tuple(v) for k, v in teaching.items()}))
 
     def module(self, module_id: str) -> Module | None:
         """The module with this id, if any."""
@@ -149,4 +157,4 @@ class Catalog:
 
     def lessons_teaching(self, competency_id: str) -> tuple[Lesson, ...]:
         """Every lesson with a section tagged with the competency."""
-        return tuple(lesson for m in self.modules for lesson in m.lessons if competency_id in lesson.competencies)
+        return self._teaching.get(competency_id, ())

@@ -1,6 +1,6 @@
 """Learner views: thin, they call services and commit once."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.content import catalog
@@ -76,8 +76,6 @@ def lesson(module_id: str, lesson_id: str):
 def complete_lesson(module_id: str, lesson_id: str):
     """Completion rule: a lesson is complete when the learner presses "Complete" at its end."""
     module, lesson = _lesson_or_404(module_id, lesson_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     progress.complete_lesson(current_user.id, module, lesson)
     db.session.commit()
     _, following = module.neighbours(lesson)
@@ -100,8 +98,7 @@ def quiz(quiz_id: str):
         quiz=quiz,
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
-        # An attempt begun on an older version is replaced when started, so it is not "resumed".
-        can_resume=getattr(quizzes.open_attempt(current_user.id, quiz.id), "content_version", None) == quiz.version,
+        can_resume=quizzes.can_resume(current_user.id, quiz),
         form=ActionForm(),
     )
 
@@ -110,8 +107,6 @@ def quiz(quiz_id: str):
 def start_attempt(quiz_id: str):
     """Begin (or resume) an attempt, then show its questions."""
     quiz = _quiz_or_404(quiz_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     attempt = quizzes.start_attempt(current_user.id, quiz)
     db.session.commit()
     return redirect(url_for(".attempt", attempt_id=attempt.id))
@@ -147,11 +142,10 @@ def attempt(attempt_id: int):
         if request.method == "POST":
             flash("This attempt was already submitted; here are its results. Start a new attempt to try again.", "info")
         return redirect(url_for(".results", attempt_id=attempt.id))
-    form = QuizForm()
-    posted = request.method == "POST" and form.validate_on_submit()
+    # CSRFProtect has refused any POST without a valid token before this view runs.
     answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
     if attempt.abandoned_at is not None:
-        if posted:
+        if answers is not None:
             # A refresh of the page that said the quiz changed: keep the answers once more.
             return _answers_kept_on_a_fresh_attempt(quiz, answers)
         flash(
@@ -160,7 +154,7 @@ def attempt(attempt_id: int):
         )
         return redirect(url_for(".quiz", quiz_id=quiz.id))
     status = 200
-    if posted:
+    if answers is not None:
         if answers.complete:
             try:
                 quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given)
@@ -172,9 +166,7 @@ def attempt(attempt_id: int):
             db.session.commit()
             return redirect(url_for(".results", attempt_id=attempt.id))
         status = 422
-    elif answers is not None:
-        status = 400
-    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=form, answers=answers), status
+    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers), status
 
 
 @bp.get("/attempts/<int:attempt_id>/results")
@@ -184,18 +176,12 @@ def results(attempt_id: int):
     if attempt.submitted_at is None:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     quiz = catalog().quiz(attempt.quiz_ref)
-    # Feedback comes from the content, item by item, wherever the item is as it was answered.
-    unchanged = {}
-    if quiz is not None:
-        for response in attempt.responses:
-            item = quiz.item(response.item_ref)
-            if item is not None and item.version == response.item_version:
-                unchanged[response.item_ref] = item
     return render_template(
         "learn/results.html",
         attempt=attempt,
         quiz=quiz,
-        items=unchanged,
+        # Feedback comes from the content, for every item still as it was when answered.
+        items=quizzes.items_as_answered(quiz, attempt),
         is_current=quiz is not None and quiz.version == attempt.content_version,
         module=catalog().module(attempt.module_ref),
         form=ActionForm(),
@@ -205,8 +191,9 @@ def results(attempt_id: int):
 @bp.get("/progress")
 def progress_page():
     """The learner's progress per module and per competency, from the summary rows."""
+    standing = progress.modules_progress(current_user.id, catalog())
     return render_template(
         "learn/progress.html",
-        standing=progress.modules_progress(current_user.id, catalog()),
-        competencies=progress.competency_standings(current_user.id, catalog()),
+        standing=standing,
+        competencies=progress.competency_standings(current_user.id, catalog(), standing),
     )

@@ -8,7 +8,7 @@ learner's history must survive that.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -57,6 +57,11 @@ class LessonProgress(db.Model):
         return self.completed_at is not None
 
 
+# An attempt is open until submitted or set aside. The partial unique index and the ON CONFLICT
+# target that relies on it must name this predicate identically, so both use this one text.
+OPEN_ATTEMPT = "submitted_at IS NULL AND abandoned_at IS NULL"
+
+
 class QuizAttempt(db.Model):
     """One attempt at a quiz, snapshotting the pass mark and content version it was taken on."""
 
@@ -69,8 +74,8 @@ class QuizAttempt(db.Model):
             "user_id",
             "quiz_ref",
             unique=True,
-            sqlite_where=text("submitted_at IS NULL AND abandoned_at IS NULL"),
-            postgresql_where=text("submitted_at IS NULL AND abandoned_at IS NULL"),
+            sqlite_where=text(OPEN_ATTEMPT),
+            postgresql_where=text(OPEN_ATTEMPT),
         ),
         CheckConstraint("pass_mark BETWEEN 1 AND 100", name="pass_mark_range"),
     )
@@ -93,6 +98,11 @@ class QuizAttempt(db.Model):
     responses: Mapped[list["ItemResponse"]] = relationship(
         back_populates="attempt", order_by="ItemResponse.position", cascade="all, delete-orphan"
     )
+
+    @classmethod
+    def is_open(cls):
+        """SQL: the attempt is neither submitted nor set aside."""
+        return and_(cls.submitted_at.is_(None), cls.abandoned_at.is_(None))
 
     @property
     def percent(self) -> float | None:

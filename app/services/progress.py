@@ -25,16 +25,18 @@ _record_view = sql.Upsert(
 )
 
 
+def _this_lesson(user_id: int, module: Module, lesson: Lesson) -> tuple:
+    return (
+        LessonProgress.user_id == user_id,
+        LessonProgress.module_ref == module.id,
+        LessonProgress.lesson_ref == lesson.id,
+    )
+
+
 def lesson_row(user_id: int, module: Module, lesson: Lesson) -> LessonProgress | None:
     """The learner's summary row for a lesson, as the database has it now (None if never opened)."""
     return db.session.scalar(
-        select(LessonProgress)
-        .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.module_ref == module.id,
-            LessonProgress.lesson_ref == lesson.id,
-        )
-        .execution_options(populate_existing=True)
+        select(LessonProgress).where(*_this_lesson(user_id, module, lesson)).execution_options(populate_existing=True)
     )
 
 
@@ -55,23 +57,20 @@ def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
     now = utcnow()
     _record_view([_new_row(user_id, module, lesson, now, views=1)])
     events.record(user_id, "experienced", events.lesson_ref(module.id, lesson.id), lesson.version, at=now)
-    db.session.flush()
     return lesson_row(user_id, module, lesson)
 
 
-def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
-    """Mark a lesson completed: the learner reached its end and said so. Repeats change nothing."""
+def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> bool:
+    """Mark a lesson completed: the learner reached its end and said so.
+
+    True when this call completed it; a repeat (a double click) changes nothing and is False.
+    """
     now = utcnow()
     _create_row(_new_row(user_id, module, lesson, now, views=0))
     # The conditional update is the once-only guard: of two racing clicks, one sees 0 rows.
     claimed = db.session.execute(
         update(LessonProgress)
-        .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.module_ref == module.id,
-            LessonProgress.lesson_ref == lesson.id,
-            LessonProgress.completed_at.is_(None),
-        )
+        .where(*_this_lesson(user_id, module, lesson), LessonProgress.completed_at.is_(None))
         .values(completed_at=now, last_viewed_at=now, content_version=lesson.version)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -84,8 +83,7 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgr
             result={"completion": True},
             at=now,
         )
-    db.session.flush()
-    return lesson_row(user_id, module, lesson)
+    return bool(claimed)
 
 
 @dataclass(frozen=True)
@@ -210,16 +208,9 @@ class CompetencyStanding:
         return round(100 * self.summary.correct_count / self.summary.answered_count)
 
 
-def competency_standings(user_id: int, catalog: Catalog) -> list[CompetencyStanding]:
-    """Per competency: lessons teaching it done, and items answered, from the summaries (two queries)."""
-    done = {
-        (row.module_ref, row.lesson_ref)
-        for row in db.session.execute(
-            select(LessonProgress.module_ref, LessonProgress.lesson_ref).where(
-                LessonProgress.user_id == user_id, LessonProgress.completed_at.is_not(None)
-            )
-        )
-    }
+def competency_standings(user_id: int, catalog: Catalog, modules: list[ModuleProgress]) -> list[CompetencyStanding]:
+    """Per competency: lessons teaching it done (from `modules`, already read) and items answered (one query)."""
+    done = {(p.module.id, lesson_id) for p in modules for lesson_id in p.lessons if p.lesson_done(lesson_id)}
     summaries = {
         row.competency_ref: row
         for row in db.session.scalars(select(CompetencyProgress).where(CompetencyProgress.user_id == user_id))

@@ -11,6 +11,7 @@ from app.content import Quiz
 from app.content.items import AnswerError, Grade, Item
 from app.extensions import db
 from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
+from app.models.tracking import OPEN_ATTEMPT
 from app.models.types import MAX_ID, utcnow
 from app.services import events, sql
 
@@ -34,15 +35,13 @@ def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
         .where(
             QuizAttempt.user_id == user_id,
             QuizAttempt.quiz_ref == quiz_id,
-            QuizAttempt.submitted_at.is_(None),
-            QuizAttempt.abandoned_at.is_(None),
+            QuizAttempt.is_open(),
         )
         .execution_options(populate_existing=True)
     )
 
 
-_OPEN = text("submitted_at IS NULL AND abandoned_at IS NULL")
-_create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref"], where=_OPEN)
+_create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref"], where=text(OPEN_ATTEMPT))
 
 
 def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
@@ -55,7 +54,7 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
         # Begun on an older version of the quiz: set aside (never deleted) and start afresh.
         db.session.execute(
             update(QuizAttempt)
-            .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
+            .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
             .values(abandoned_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -74,8 +73,13 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
     attempt = open_attempt(user_id, quiz.id)
     if inserted:
         events.record(user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=now)
-        db.session.flush()
     return attempt
+
+
+def can_resume(user_id: int, quiz: Quiz) -> bool:
+    """Whether the learner has an open attempt on the quiz as it is now (an older one is replaced)."""
+    attempt = open_attempt(user_id, quiz.id)
+    return attempt is not None and attempt.content_version == quiz.version
 
 
 @dataclass
@@ -131,7 +135,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
     claimed = db.session.execute(
         update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None), QuizAttempt.abandoned_at.is_(None))
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
         .values(**result)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -166,7 +170,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
             "answered",
             events.quiz_ref(quiz.id, item.id),
             quiz.version,
-            now,
+            at=now,
             result={
                 "response": g.answer,
                 "score": g.score,
@@ -183,7 +187,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         "passed" if is_passed else "failed",
         events.quiz_ref(quiz.id),
         quiz.version,
-        now,
+        at=now,
         result={
             "score": score,
             "max": max_score,
@@ -197,7 +201,6 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     events.record_many([*answered, verdict])
     _update_quiz_summary(user_id, quiz, percent, is_passed, now)
     _update_competency_summaries(user_id, graded, now)
-    db.session.flush()
     return attempt
 
 
@@ -258,6 +261,18 @@ def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]],
     _add_to_competencies(
         [{"user_id": user_id, "competency_ref": ref, "last_answered_at": now, **t} for ref, t in sorted(totals.items())]
     )
+
+
+def items_as_answered(quiz: Quiz | None, attempt: QuizAttempt) -> dict[str, Item]:
+    """The quiz's items that are unchanged since the attempt answered them, by item id."""
+    if quiz is None:
+        return {}
+    current = {item.id: item for item in quiz.items}
+    return {
+        r.item_ref: current[r.item_ref]
+        for r in attempt.responses
+        if r.item_ref in current and current[r.item_ref].version == r.item_version
+    }
 
 
 def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
