@@ -4,11 +4,10 @@ import os
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
@@ -47,15 +46,6 @@ def _security_headers(response):
     return response
 
 
-def _reject_nul_characters() -> None:
-    """Refuse input holding a NUL character: no person types one, and PostgreSQL cannot store it."""
-    for values in (request.args, request.form):
-        if any("\x00" in value for value in values.values()):
-            error = BadRequest("What you sent contains a character that is not allowed. Remove it and try again.")
-            error.is_for_people = True
-            raise error
-
-
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: settings, content (validated once, or ContentError), database, blueprints."""
     instance_path = os.environ.get("ALLIANCE_INSTANCE_PATH")
@@ -91,6 +81,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(learn.bp, url_prefix="/learn")
     errors.register(app)
     app.after_request(_security_headers)
-    app.before_request(_reject_nul_characters)
     templating.register(app)
     return app

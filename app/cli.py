@@ -1,5 +1,6 @@
 """The `alliance` command: Flask's CLI over the app factory, plus content and user commands."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from app.config import ConfigError, content_dirs_from_env
 from app.content import ContentError, check_dirs, content_dirs
+from app.errors import startup_failure
 from app.models import ROLES
 
 
@@ -22,17 +24,10 @@ class AllianceGroup(FlaskGroup):
         try:
             ctx.ensure_object(ScriptInfo).load_app()
         except (ContentError, ConfigError) as exc:
-            click.echo(f"{_cannot_start(exc)}\n", err=True)
+            click.echo(f"{startup_failure(exc)}\n", err=True)
             self._load_plugin_commands()
             return sorted(click.Group.list_commands(self, ctx))
         return super().list_commands(ctx)
-
-
-def _cannot_start(exc: Exception) -> str:
-    """Why the app cannot start, as a person should read it."""
-    if isinstance(exc, ContentError):
-        return f"Alliance cannot start: the content has problems.\n{exc.report()}"
-    return f"Alliance cannot start: {exc}"
 
 
 cli = AllianceGroup(
@@ -55,8 +50,6 @@ def content_check(dirs: tuple[Path, ...]) -> None:
     With DIRS, checks those folders beside the shipped content, as the app would load them;
     without, the shipped content and ALLIANCE_CONTENT_DIRS.
     """
-    import os
-
     extra = list(dirs) if dirs else content_dirs_from_env(os.environ.get("ALLIANCE_CONTENT_DIRS"))
     problems = check_dirs(content_dirs(extra), explicit=frozenset(dirs))
     if problems:
@@ -117,7 +110,7 @@ def main() -> None:
         cli.main(prog_name="alliance")
     except (ContentError, ConfigError) as exc:
         # The app refuses to start on invalid content or settings: say why, not a traceback.
-        click.echo(_cannot_start(exc), err=True)
+        click.echo(startup_failure(exc), err=True)
         sys.exit(1)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

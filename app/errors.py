@@ -2,10 +2,11 @@
 
 from typing import NoReturn
 
-from flask import Flask, make_response, render_template
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
+from app.content import ContentError
 from app.extensions import db
 
 _ADVICE = {
@@ -18,15 +19,35 @@ _ADVICE = {
 }
 
 
-def not_found(message: str) -> NoReturn:
-    """Answer 404 with a message written for the person who followed the link."""
-    error = NotFound(message)
+def refuse(error_class: type[HTTPException], message: str) -> NoReturn:
+    """Answer with this HTTP error, showing `message`, written for the person who sent the request."""
+    error = error_class(message)
     error.is_for_people = True
     raise error
 
 
+def not_found(message: str) -> NoReturn:
+    """Answer 404 with a message for the person who followed the link."""
+    refuse(NotFound, message)
+
+
+def startup_failure(exc: Exception) -> str:
+    """Why the app cannot start (invalid content or settings), as an operator should read it."""
+    if isinstance(exc, ContentError):
+        return f"Alliance cannot start: the content has problems.\n{exc.report()}"
+    return f"Alliance cannot start: {exc}"
+
+
+def _reject_nul_characters() -> None:
+    """Refuse input holding a NUL character: no person types one, and PostgreSQL cannot store it."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            refuse(BadRequest, "What you sent contains a character that is not allowed. Remove it and try again.")
+
+
 def register(app: Flask) -> None:
-    """Attach the error handlers to the app."""
+    """Attach the error handlers, and the guard against unstorable input, to the app."""
+    app.before_request(_reject_nul_characters)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
