@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
-from flask import Flask
+from flask import Flask, url_for
+from markupsafe import Markup
 
-from app.content import catalog
+from app.content import catalog, markdown
+from app.content.conversations import OUTCOMES
 from app.content.items import GRADE_LABELS, field_name
 
 
@@ -22,11 +24,16 @@ def register(app: Flask) -> None:
         competency = catalog().competency(competency_id)
         return competency.name if competency else competency_id
 
+    @app.template_filter("glossary_links")
+    def glossary_links(html: str) -> Markup:
+        """Lesson HTML with its glossary links pointing at this app's glossary page."""
+        return Markup(markdown.link_glossary(html, url_for("learn.glossary")))
+
     @app.template_filter("percent")
     def percent(value: float | None) -> str:
         """A percentage without needless decimals."""
         return "" if value is None else f"{value:.0f}%"
 
-    app.jinja_env.globals.update(grade_labels=GRADE_LABELS, field_name=field_name)
+    app.jinja_env.globals.update(grade_labels=GRADE_LABELS, field_name=field_name, outcomes=OUTCOMES)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

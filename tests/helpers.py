@@ -1,24 +1,38 @@
-"""Shared test helpers: answer keys built from the catalog, and row counts."""
+"""Shared test helpers: answer keys built from the catalog through the item registry, and row counts."""
+
+from typing import Any
 
 from sqlalchemy import func, select
 
 from app.content import Quiz
 
 
-def answers_by_grade(quiz: Quiz, grade: str, fallback: str = "unhelpful") -> dict[str, str]:
-    """Form data choosing, in every item, an option of `grade` (or of `fallback` where none has it)."""
-    data = {}
+def answers_by_grade(quiz: Quiz, grade: str, fallback: str = "unhelpful") -> dict[str, Any]:
+    """Form data answering every item: scenario items with an option of `grade` (else `fallback`),
+    other items with the answer key when `grade` is 'best' and with a wrong answer otherwise."""
+    data: dict[str, Any] = {}
     for item in quiz.items:
-        option = next((o for o in item.options if o.grade == grade), None) or next(
-            o for o in item.options if o.grade == fallback
-        )
-        data[f"item-{item.id}"] = option.id
+        handler = item.handler
+        if item.type == "scenario":
+            option = next((o for o in item.options if o.grade == grade), None) or next(
+                o for o in item.options if o.grade == fallback
+            )
+            answer = option.id
+        else:
+            answer = handler.right_answer(item) if grade == "best" else handler.wrong_answer(item)
+        data.update(handler.form_data(item, answer))
     return data
 
 
-def expected_percent(quiz: Quiz, data: dict[str, str]) -> float:
+def given_answers(quiz: Quiz, data: dict[str, Any]) -> dict[str, Any]:
+    """The graded answers (by item id) that form data stands for."""
+    return {item.id: item.handler.answer_from_form(item, data) for item in quiz.items}
+
+
+def expected_percent(quiz: Quiz, data: dict[str, Any]) -> float:
     """The percentage the answers in form data should score."""
-    score = sum(item.option(data[f"item-{item.id}"]).score for item in quiz.items)
+    answers = given_answers(quiz, data)
+    score = sum(item.handler.grade(item, answers[item.id]).score for item in quiz.items)
     return 100.0 * score / quiz.max_score
 
 

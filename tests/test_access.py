@@ -13,19 +13,20 @@ from app.content.items import field_name
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
 from app.services import quizzes
 from tests.conftest import PASSWORD
-from tests.helpers import rows
+from tests.helpers import expected_percent, given_answers, rows
 
 ROLES = ("anonymous", "student", "educator", "admin")
 SIGNED_IN = ROLES[1:]
 
 
-def form_answers(quiz, best_items: int | None = None) -> dict[str, str]:
-    """Quiz form data: the best option for the first `best_items` items (all by default), the worst for the rest."""
+def form_answers(quiz, best_items: int | None = None) -> dict:
+    """Quiz form data: the right answer to the first `best_items` items (all by default), a wrong one to the rest."""
     count = len(quiz.items) if best_items is None else best_items
-    return {
-        field_name(item): (max if position < count else min)(item.options, key=lambda o: o.score).id
-        for position, item in enumerate(quiz.items)
-    }
+    data = {}
+    for position, item in enumerate(quiz.items):
+        handler = item.handler
+        data |= handler.form_data(item, handler.right_answer(item) if position < count else handler.wrong_answer(item))
+    return data
 
 
 def assert_friendly_error(response, status: int) -> None:
@@ -150,7 +151,7 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     owner = user or auth.create("student", email="owner@example.org", name="Owner")
     module, quiz = catalog.modules[0], catalog.quizzes[0]
     answers = form_answers(quiz)
-    given = {item.id: answers[field_name(item)] for item in quiz.items}
+    given = given_answers(quiz, answers)
     submitted = quizzes.start_attempt(owner.id, quiz)
     quizzes.submit_attempt(owner.id, submitted, quiz, given)
     db.session.commit()
@@ -274,7 +275,11 @@ def _take_quiz(client, quiz, best_items: int | None = None) -> str:
 
 def _chosen_snippets(quiz, answers: dict[str, str]) -> list[str]:
     """How the results page shows each chosen reply."""
-    return [f"<dt>You chose</dt><dd>{item.option(answers[field_name(item)]).text_html}</dd>" for item in quiz.items]
+    return [
+        f"<dt>You chose</dt><dd>{item.option(answers[field_name(item)]).text_html}</dd>"
+        for item in quiz.items
+        if item.type == "scenario"
+    ]
 
 
 @pytest.mark.parametrize("role", SIGNED_IN)
@@ -316,7 +321,7 @@ def test_a_learner_never_sees_another_learners_progress(client, auth, catalog, r
     client.post(f"/learn/modules/{module.id}/lessons/{lesson.id}/complete")
     _take_quiz(client, quiz, best_items=len(quiz.items) // 2)
     answers = form_answers(quiz, best_items=len(quiz.items) // 2)
-    percent = 100 * sum(item.option(answers[field_name(item)]).score for item in quiz.items) / quiz.max_score
+    percent = expected_percent(quiz, answers)
     alices_score = f"best {percent:.0f}%"
     answered = re.compile(r"\d+ of \d+ \(\d+%\)")
     lessons_done = re.compile(r"<td>[1-9]\d* of \d+</td>")

@@ -7,10 +7,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app.content.items import field_name
 from app.extensions import db as _db
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
 from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import answers_by_grade
 
 NO_MATCH = "That email and password do not match an account. Check both and try again."
 
@@ -401,7 +401,7 @@ class TestWithCsrfProtection:
 
     def test_quiz_submit(self, client, db, auth, catalog):
         quiz = catalog.quizzes[0]
-        answers = {field_name(item): max(item.options, key=lambda o: o.score).id for item in quiz.items}
+        answers = answers_by_grade(quiz, "best")
         auth.create("student")
         self.sign_in(client)
         token = csrf_token(client.get(f"/learn/quizzes/{quiz.id}").text)

@@ -28,10 +28,12 @@ lessons:
     title: First
     file: 01-first.md
     minutes: 10
+    key_points: [Agree it., Write it down.]
   - id: second
     title: Second
     file: 02-missing.md
     minutes: 10
+    key_points: [Agree it., Write it down.]
 """
 BROKEN_LESSON = """\
 ## Goals
@@ -56,7 +58,7 @@ EXPECTED_PROBLEMS = [
     "bad/modules/mod-a/01-first.md:6: section 'Untagged' has no competencies tag",
     "bad/modules/mod-a/module.yaml:4: the module: 'minutes' must be a whole number from 1 to 10000, not 'lots'",
     "bad/modules/mod-a/module.yaml:5: the module has an unknown key 'colour'",
-    "bad/modules/mod-a/module.yaml:15: lesson 2 names the file '02-missing.md', which does not exist",
+    "bad/modules/mod-a/module.yaml:16: lesson 2 names the file '02-missing.md', which does not exist",
     "bad/quizzes/mod-a-quiz.yaml:4: the quiz: 'pass_mark' must be a whole number from 1 to 100, not 0",
     "bad/quizzes/mod-a-quiz.yaml:5: the quiz: 'items' has 0 entries; it needs at least 1",
 ]

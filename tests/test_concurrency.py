@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db as _db
 from app.models import CompetencyProgress, LearningEvent, LessonProgress, User
 from app.services import accounts, progress, quizzes
-from tests.helpers import answers_by_grade, rows
+from tests.helpers import answers_by_grade, given_answers, rows
 
 THREADS = 6
 
@@ -63,8 +63,10 @@ def test_simultaneous_views_are_all_counted(app, db, catalog, learner_id):
 
 
 def test_simultaneous_grading_adds_up_per_competency(app, db, quiz, learner_id):
-    graded = quizzes.grade(quiz, {k.removeprefix("item-"): v for k, v in answers_by_grade(quiz, "best").items()})
-    results = at_once(app, lambda: quizzes._update_competency_summaries(learner_id, graded, quizzes.utcnow()))
+    graded = quizzes.grade(quiz, given_answers(quiz, answers_by_grade(quiz, "best")))
+    results = at_once(
+        app, lambda: quizzes.update_competency_summaries(learner_id, [g for _, g in graded], quizzes.utcnow())
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     for row in db.session.scalars(_db.select(CompetencyProgress).where(CompetencyProgress.user_id == learner_id)):
         per_submission = sum(1 for _, g in graded if row.competency_ref in g.competency_refs)

@@ -23,6 +23,7 @@ lessons:
     title: The only lesson
     file: 01-only.md
     minutes: 5
+    key_points: [Extra folders are read., Their modules join the catalogue.]
 """
 EXTRA_LESSON = """\
 ## Local practice

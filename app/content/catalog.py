@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import ClassVar
 
+from app.content.charts import Chart
+from app.content.conversations import Conversation
 from app.content.items import Item
 
 
@@ -51,12 +54,34 @@ class Lesson:
     intro_html: str
     sections: tuple[Section, ...]
     cited: tuple[str, ...]
+    key_points: tuple[str, ...]
+    terms: tuple[str, ...]
     version: str
 
     @property
     def competencies(self) -> tuple[str, ...]:
         """Every competency the lesson's sections teach, in order of first appearance."""
         return tuple(dict.fromkeys(c for s in self.sections for c in s.competencies))
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    """A term a module introduces, with its definition."""
+
+    id: str
+    term: str
+    definition_html: str
+    module_id: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number a module quotes from a study, listed so a reviewer can check it against the source."""
+
+    value: str
+    measures: str
+    study: str
+    module_id: str
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,9 @@ class Module:
     objectives: tuple[str, ...]
     lessons: tuple[Lesson, ...]
     references: tuple[Reference, ...]
+    glossary: tuple[GlossaryTerm, ...]
+    figures: tuple[Figure, ...]
+    charts: tuple[Chart, ...]
     version: str
 
     def lesson(self, lesson_id: str) -> Lesson | None:
@@ -92,6 +120,8 @@ class Module:
 @dataclass(frozen=True)
 class Quiz:
     """A quiz paired with a module."""
+
+    kind: ClassVar[str] = "quiz"
 
     id: str
     title: str
@@ -118,14 +148,19 @@ class Catalog:
     competencies: tuple[Competency, ...]
     modules: tuple[Module, ...]
     quizzes: tuple[Quiz, ...]
+    conversations: tuple[Conversation, ...] = ()
     _modules: MappingProxyType = field(init=False, repr=False)
     _quizzes: MappingProxyType = field(init=False, repr=False)
     _competencies: MappingProxyType = field(init=False, repr=False)
     _teaching: MappingProxyType = field(init=False, repr=False)
+    _conversations: MappingProxyType = field(init=False, repr=False)
+    _terms: MappingProxyType = field(init=False, repr=False)
+    _term_uses: MappingProxyType = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
+        object.__setattr__(self, "_conversations", MappingProxyType({c.id: c for c in self.conversations}))
         object.__setattr__(self, "_competencies", MappingProxyType({c.id: c for c in self.competencies}))
         teaching: dict[str, list[Lesson]] = {}
         for module in self.modules:
@@ -134,6 +169,14 @@ class Catalog:
                     teaching.setdefault(competency_id, []).append(lesson)
         # Indexed once here, since the catalog never changes after start.
         object.__setattr__(self, "_teaching", MappingProxyType({k: tuple(v) for k, v in teaching.items()}))
+        terms = sorted((t for m in self.modules for t in m.glossary), key=lambda t: t.term.casefold())
+        object.__setattr__(self, "_terms", MappingProxyType({t.id: t for t in terms}))
+        uses: dict[str, list[Lesson]] = {}
+        for module in self.modules:
+            for lesson in module.lessons:
+                for term_id in lesson.terms:
+                    uses.setdefault(term_id, []).append(lesson)
+        object.__setattr__(self, "_term_uses", MappingProxyType({k: tuple(v) for k, v in uses.items()}))
 
     def module(self, module_id: str) -> Module | None:
         """The module with this id, if any."""
@@ -158,3 +201,24 @@ class Catalog:
     def lessons_teaching(self, competency_id: str) -> tuple[Lesson, ...]:
         """Every lesson with a section tagged with the competency."""
         return self._teaching.get(competency_id, ())
+
+    @property
+    def glossary(self) -> tuple[GlossaryTerm, ...]:
+        """Every module's glossary terms, in alphabetical order."""
+        return tuple(self._terms.values())
+
+    def term(self, term_id: str) -> GlossaryTerm | None:
+        """The glossary term with this id, if any."""
+        return self._terms.get(term_id)
+
+    def lessons_using(self, term_id: str) -> tuple[Lesson, ...]:
+        """Every lesson that links the glossary term."""
+        return self._term_uses.get(term_id, ())
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        """The branching conversation with this id, if any."""
+        return self._conversations.get(conversation_id)
+
+    def conversations_for(self, module_id: str) -> tuple[Conversation, ...]:
+        """The conversations paired with a module, in catalog order."""
+        return tuple(c for c in self.conversations if c.module_id == module_id)

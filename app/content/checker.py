@@ -7,6 +7,7 @@ from app.content.problems import Problem
 from app.content.yamlfile import Mapping
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_ID_LIKE = re.compile(r"\b[a-z]+(?:\.[a-z-]+)+\b")
 
 
 class Checker:
@@ -113,3 +114,39 @@ class Checker:
             elif value not in known:
                 known.append(value)
         return tuple(known)
+
+    def in_words(self, text: str | None, line: int | None, what: str) -> None:
+        """Note a competency id written in learner-facing text: learners read competencies by name."""
+        if not text:
+            return
+        for match in _ID_LIKE.finditer(text):
+            if match.group(0) in self.competency_ids:
+                self.problem(
+                    line,
+                    f"{what} writes the competency id '{match.group(0)}'; name the competency in words "
+                    "(its tags already link it)",
+                )
+                return
+
+    def text_list(self, data: Mapping, key: str, what: str, low: int = 1, high: int | None = None) -> list[str]:
+        """A list of non-empty strings with `low` to `high` entries."""
+        texts = []
+        for value in self.items(data, key, what, low, high):
+            if isinstance(value, str) and value.strip():
+                texts.append(" ".join(value.split()))
+            else:
+                self.problem(data.line_of(key), f"{what}: every entry of '{key}' must be non-empty text, not {value!r}")
+        return texts
+
+    def mappings(
+        self, data: Mapping, key: str, what: str, low: int = 1, high: int | None = None, required: bool = True
+    ) -> list[tuple[int, Mapping]]:
+        """The entries of a list of mappings, numbered from 1; each non-mapping entry is a problem."""
+        if not required and key not in data:
+            return []
+        found = []
+        for number, value in enumerate(self.items(data, key, what, low, high), start=1):
+            entry = self.mapping(value, f"{what}: entry {number} of '{key}'", data.line_of(key))
+            if entry is not None:
+                found.append((number, entry))
+        return found

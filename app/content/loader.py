@@ -2,15 +2,16 @@
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.content import markdown
-from app.content.catalog import Catalog, Competency, Lesson, Module, Quiz, Reference, Section
+from app.content import charts, conversations, markdown
+from app.content.catalog import Catalog, Competency, Figure, GlossaryTerm, Lesson, Module, Quiz, Reference, Section
 from app.content.checker import Checker
+from app.content.conversations import Conversation
 from app.content.items import REGISTRY, Item
 from app.content.problems import ContentError, Problem, display_path
-from app.content.yamlfile import YamlError, load
+from app.content.yamlfile import Mapping, YamlError, load
 
 COMPETENCIES_FILE = Path(__file__).with_name("competencies.yaml")
 
@@ -19,9 +20,21 @@ _FENCE = re.compile(r"^(```|~~~)")
 _SETEXT_H1 = re.compile(r"^=+\s*$")
 # Authors leave notes for reviewers in HTML comments; they never reach the page.
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MODULE_KEYS = {"id", "title", "summary", "minutes", "order", "objectives", "lessons", "references"}
-_LESSON_KEYS = {"id", "title", "file", "minutes"}
-_QUIZ_KEYS = {"id", "title", "module", "pass_mark", "intro", "items"}
+_MODULE_KEYS = {
+    "id",
+    "title",
+    "summary",
+    "minutes",
+    "order",
+    "objectives",
+    "lessons",
+    "references",
+    "glossary",
+    "figures",
+    "charts",
+}
+_LESSON_KEYS = {"id", "title", "file", "minutes", "key_points"}
+_QUIZ_KEYS = {"id", "type", "title", "module", "pass_mark", "intro", "items"}
 
 
 @dataclass
@@ -84,11 +97,24 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:16]
 
 
+@dataclass
+class _LessonText:
+    """A lesson's Markdown rendered: intro, sections, and what it cites, links and places."""
+
+    intro_html: str
+    sections: list[Section]
+    cited: list[str]
+    terms: list[tuple[int, str]]
+    charts: list[str]
+
+
 def _parse_lesson_markdown(
-    text: str, check: Checker, references: dict[str, Reference]
-) -> tuple[str, list[Section], list[str]]:
+    text: str, check: Checker, references: dict[str, Reference], chart_html: dict[str, str]
+) -> _LessonText:
     """Split a lesson into intro and tagged `##` sections; render each once."""
     cited: list[str] = []
+    terms: list[tuple[int, str]] = []
+    placed: list[str] = []
 
     def cite(ref_id: str) -> str:
         ref = references[ref_id]
@@ -119,11 +145,20 @@ def _parse_lesson_markdown(
         for match in markdown.CITATION.finditer(line):
             if match.group(1) not in references:
                 check.problem(number, f"cites [@{match.group(1)}], which is not in the module's references")
+        if not in_fence:
+            terms.extend((number, match.group(2)) for match in markdown.TERM.finditer(line))
+            chart_match = markdown.CHART.match(line)
+            if chart_match:
+                if chart_match.group(1) not in chart_html:
+                    check.problem(
+                        number, f"places the chart '{chart_match.group(1)}', which the module does not define"
+                    )
+                placed.append(chart_match.group(1))
 
     def body(source: list[str]) -> str:
         text = _COMMENT.sub("", "\n".join(source))
         safe = markdown.CITATION.sub(lambda m: m.group(0) if m.group(1) in references else "", text)
-        return markdown.render(safe, cite)
+        return markdown.render(safe, cite, chart=lambda chart_id: chart_html.get(chart_id, ""))
 
     intro_html = body(chunks[0][2])
     sections: list[Section] = []
@@ -151,20 +186,89 @@ def _parse_lesson_markdown(
         sections.append(Section(markdown.render_inline(title or ""), anchor, competencies, body(rest)))
     if not sections:
         check.problem(None, "the lesson has no sections; start each with '## Heading' and its competencies tag")
-    return intro_html, sections, cited
+    return _LessonText(intro_html, sections, cited, terms, placed)
 
 
-def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | None, list[Problem]]:
+def _glossary(data: Mapping, check: Checker, module_id: str) -> list[GlossaryTerm]:
+    """The terms a module introduces."""
+    terms: list[GlossaryTerm] = []
+    for number, entry in check.mappings(data, "glossary", "the module", required=False):
+        what = f"glossary entry {number}"
+        check.unknown_keys(entry, {"id", "term", "definition"}, what)
+        term_id = check.slug(entry, "id", what)
+        term, definition = check.text(entry, "term", what), check.text(entry, "definition", what)
+        if term_id in {t.id for t in terms}:
+            check.problem(entry.line_of("id"), f"two glossary entries have the id '{term_id}'")
+        elif term_id and term and definition:
+            terms.append(GlossaryTerm(term_id, " ".join(term.split()), markdown.render(definition), module_id))
+    return terms
+
+
+def _charts(data: Mapping, check: Checker, references: dict[str, Reference]) -> list[charts.Chart]:
+    """The charts a module defines, each drawn from one study's figures."""
+    found: list[charts.Chart] = []
+    for number, entry in check.mappings(data, "charts", "the module", required=False):
+        what = f"chart {number}"
+        before = len(check.problems)
+        check.unknown_keys(entry, {"id", "title", "description", "axis", "study", "bars"}, what)
+        chart_id = check.slug(entry, "id", what)
+        title, description = check.text(entry, "title", what), check.text(entry, "description", what)
+        axis, study = check.text(entry, "axis", what), check.slug(entry, "study", what)
+        if study and study not in references:
+            check.problem(entry.line_of("study"), f"{what}: the study '{study}' is not in the module's references")
+        if chart_id in {c.id for c in found}:
+            check.problem(entry.line_of("id"), f"two charts have the id '{chart_id}'")
+        bars = []
+        for bar_number, raw_bar in check.mappings(entry, "bars", what, low=2, high=12):
+            bar_what = f"{what}, bar {bar_number}"
+            check.unknown_keys(raw_bar, {"label", "value", "note"}, bar_what)
+            label = check.text(raw_bar, "label", bar_what)
+            value_text = check.text(raw_bar, "value", bar_what)
+            note = check.text(raw_bar, "note", bar_what, required=False) or ""
+            if label and len(label) > 70:
+                check.problem(
+                    raw_bar.line_of("label"), f"{bar_what}: the label is {len(label)} characters; keep it to 70"
+                )
+            try:
+                value = float(value_text) if value_text else None
+            except ValueError:
+                check.problem(raw_bar.line_of("value"), f"{bar_what}: 'value' must be a number, not {value_text!r}")
+                value = None
+            if label and value_text and value is not None:
+                bars.append(charts.Bar(" ".join(label.split()), value_text, value, " ".join(note.split())))
+        if len(check.problems) == before:
+            found.append(charts.Chart(chart_id, title, " ".join(description.split()), axis, study, tuple(bars)))
+    return found
+
+
+def _figures(data: Mapping, check: Checker, references: dict[str, Reference], module_id: str) -> list[Figure]:
+    """The figures a module quotes, as listed for reviewers."""
+    figures: list[Figure] = []
+    for number, entry in check.mappings(data, "figures", "the module", required=False):
+        what = f"figure {number}"
+        check.unknown_keys(entry, {"value", "measures", "study"}, what)
+        value, measures = check.text(entry, "value", what), check.text(entry, "measures", what)
+        study = check.slug(entry, "study", what)
+        if study and study not in references:
+            check.problem(entry.line_of("study"), f"{what}: the study '{study}' is not in the module's references")
+        elif value and measures and study:
+            figures.append(Figure(value, " ".join(measures.split()), study, module_id))
+    return figures
+
+
+def _load_module(
+    path: Path, competency_ids: frozenset[str]
+) -> tuple[Module | None, list[Problem], list[tuple[str, int, str]]]:
     """Validate one module.yaml and its lesson files; build the Module when all is well."""
     check = Checker(display_path(path), competency_ids)
     try:
         raw = load(path)
     except YamlError as exc:
         check.problem(exc.line, str(exc))
-        return None, check.problems
+        return None, check.problems, []
     data = check.mapping(raw, "a module file", 1)
     if data is None:
-        return None, check.problems
+        return None, check.problems, []
     check.unknown_keys(data, _MODULE_KEYS, "the module")
     module_id = check.slug(data, "id", "the module")
     title = check.text(data, "title", "the module")
@@ -197,7 +301,21 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
         elif ref_id and text:
             references[ref_id] = Reference(ref_id, len(references) + 1, " ".join(text.split()))
 
+    glossary = _glossary(data, check, module_id or "")
+    module_charts = _charts(data, check, references)
+    chart_html = {
+        chart.id: charts.render(
+            chart,
+            f'Source: <a href="#ref-{chart.study}">[{references[chart.study].number}]</a>.',
+        )
+        for chart in module_charts
+    }
+    chart_study = {chart.id: chart.study for chart in module_charts}
+    figures = _figures(data, check, references, module_id or "")
     lessons: list[Lesson] = []
+    lesson_texts: list[str] = []
+    term_uses: list[tuple[str, int, str]] = []
+    placed_charts: set[str] = set()
     lesson_bytes: list[bytes] = []
     lesson_ids: set[str] = set()
     used_refs: set[str] = set()
@@ -210,6 +328,7 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
         lesson_id = check.slug(lesson_data, "id", what)
         lesson_title = check.text(lesson_data, "title", what)
         lesson_minutes = check.integer(lesson_data, "minutes", what, 1, 600)
+        key_points = check.text_list(lesson_data, "key_points", what, low=2, high=6)
         file_name = check.text(lesson_data, "file", what)
         if lesson_id in lesson_ids:
             check.problem(lesson_data.line_of("id"), f"two lessons have the id '{lesson_id}'")
@@ -232,9 +351,14 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
             check.problems.append(Problem(display_path(lesson_path), None, "the file is not UTF-8 text"))
             continue
         lesson_check = Checker(display_path(lesson_path), competency_ids)
-        intro_html, sections, cited = _parse_lesson_markdown(text, lesson_check, references)
+        parsed = _parse_lesson_markdown(text, lesson_check, references, chart_html)
         check.problems.extend(lesson_check.problems)
+        cited = parsed.cited + [chart_study[c] for c in parsed.charts if c in chart_study]
+        cited = list(dict.fromkeys(cited))
         used_refs.update(cited)
+        lesson_texts.append(text)
+        term_uses.extend((lesson_check.file, line, term_id) for line, term_id in parsed.terms)
+        placed_charts.update(parsed.charts)
         lesson_bytes.append(source)
         if lesson_id and lesson_title and lesson_minutes and not lesson_check.problems:
             lessons.append(
@@ -244,14 +368,37 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
                     position=position,
                     title=lesson_title,
                     minutes=lesson_minutes,
-                    intro_html=intro_html,
-                    sections=tuple(sections),
+                    intro_html=parsed.intro_html,
+                    sections=tuple(parsed.sections),
                     cited=tuple(cited),
+                    key_points=tuple(markdown.render_inline(point) for point in key_points),
+                    terms=tuple(dict.fromkeys(term_id for _, term_id in parsed.terms)),
                     version=_digest(source),
                 )
             )
+    linked = {term_id for _, _, term_id in term_uses}
+    for term in glossary:
+        if term.id not in linked:
+            check.problem(
+                data.line_of("glossary"),
+                f"the glossary term '{term.id}' is linked from none of the module's lessons; "
+                f"link it where it is introduced with [[{term.id}]]",
+            )
+    for chart in module_charts:
+        if chart.id not in placed_charts:
+            check.problem(
+                data.line_of("charts"),
+                f"the chart '{chart.id}' is placed in none of the lessons; put {{{{chart: {chart.id}}}}} on a line of its own",
+            )
+    quoted = "\n".join(lesson_texts) + "\n" + "\n".join(b.value_text for c in module_charts for b in c.bars)
+    for figure in figures:
+        if figure.value not in quoted:
+            check.problem(
+                data.line_of("figures"),
+                f"the figure '{figure.value}' ({figure.measures}) appears in none of the module's lessons or charts",
+            )
     if check.problems:
-        return None, check.problems
+        return None, check.problems, term_uses
     return (
         Module(
             id=module_id,
@@ -262,14 +409,18 @@ def _load_module(path: Path, competency_ids: frozenset[str]) -> tuple[Module | N
             objectives=tuple(objectives),
             lessons=tuple(lessons),
             references=tuple(references.values()),
+            glossary=tuple(glossary),
+            figures=tuple(figures),
+            charts=tuple(module_charts),
             version=_digest(path.read_bytes(), *lesson_bytes),
         ),
         [],
+        term_uses,
     )
 
 
-def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | None, int, list[Problem]]:
-    """Validate one quiz file; return the Quiz, the line of its module key, and problems."""
+def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conversation | None, int, list[Problem]]:
+    """Validate one quiz or conversation file; return it, the line of its module key, and problems."""
     check = Checker(display_path(path), competency_ids)
     try:
         raw = load(path)
@@ -279,6 +430,13 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | None,
     data = check.mapping(raw, "a quiz file", 1)
     if data is None:
         return None, 0, check.problems
+    if data.get("type") == "conversation":
+        conversation = conversations.parse(data, check, _digest(path.read_bytes()))
+        return conversation, data.line_of("module"), check.problems
+    if data.get("type", "quiz") != "quiz":
+        check.problem(
+            data.line_of("type"), f"'type' must be 'conversation', or 'quiz' (the default), not {data.get('type')!r}"
+        )
     check.unknown_keys(data, _QUIZ_KEYS, "the quiz")
     quiz_id = check.slug(data, "id", "the quiz")
     title = check.text(data, "title", "the quiz")
@@ -320,6 +478,42 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | None,
     return quiz, data.line_of("module"), []
 
 
+def _package_glossary(
+    modules: list[Module], module_paths: dict[str, Path], term_uses: list[tuple[str, int, str]]
+) -> tuple[dict[str, GlossaryTerm], list[Problem]]:
+    """Every module's terms in one glossary; a term defined twice or linked but never defined is a problem."""
+    glossary: dict[str, GlossaryTerm] = {}
+    problems: list[Problem] = []
+    for module in modules:
+        for term in module.glossary:
+            if term.id in glossary:
+                other = display_path(module_paths[glossary[term.id].module_id])
+                problems.append(
+                    Problem(
+                        display_path(module_paths[module.id]),
+                        None,
+                        f"the glossary term '{term.id}' is also defined by {other}",
+                    )
+                )
+            else:
+                glossary[term.id] = term
+    for file, line, term_id in term_uses:
+        if term_id not in glossary:
+            problems.append(Problem(file, line, f"links [[{term_id}]], which no module's glossary defines"))
+    return glossary, problems
+
+
+def _name_terms(module: Module, glossary: dict[str, GlossaryTerm]) -> Module:
+    """The module with each bare glossary link showing its term's name."""
+    names = {term_id: term.term for term_id, term in glossary.items()}
+
+    def lesson(item: Lesson) -> Lesson:
+        sections = tuple(replace(s, html=markdown.name_terms(s.html, names)) for s in item.sections)
+        return replace(item, intro_html=markdown.name_terms(item.intro_html, names), sections=sections)
+
+    return replace(module, lessons=tuple(lesson(item) for item in module.lessons))
+
+
 def _declared_id(path: Path) -> str:
     """The id a module file declares, read leniently from a file that may be invalid."""
     try:
@@ -344,9 +538,11 @@ def build_catalog(
     modules: list[Module] = []
     module_paths: dict[str, Path] = {}
     invalid_module_ids: set[str] = set()
+    term_uses: list[tuple[str, int, str]] = []
     for path in found.module_files:
-        module, module_problems = _load_module(path, competency_ids)
+        module, module_problems, module_term_uses = _load_module(path, competency_ids)
         problems.extend(module_problems)
+        term_uses.extend(module_term_uses)
         if module is None:
             invalid_module_ids.add(_declared_id(path))
             continue
@@ -362,6 +558,7 @@ def build_catalog(
         module_paths[module.id] = path
         modules.append(module)
     quizzes: list[Quiz] = []
+    talks: list[Conversation] = []
     quiz_paths: dict[str, Path] = {}
     for path in found.quiz_files:
         quiz, module_line, quiz_problems = _load_quiz(path, competency_ids)
@@ -389,13 +586,19 @@ def build_catalog(
             )
             continue
         quiz_paths[quiz.id] = path
-        quizzes.append(quiz)
+        (talks if isinstance(quiz, Conversation) else quizzes).append(quiz)
+    glossary, glossary_problems = _package_glossary(modules, module_paths, term_uses)
+    problems.extend(glossary_problems)
     if problems:
         raise ContentError(problems)
+    modules = [_name_terms(module, glossary) for module in modules]
     modules.sort(key=lambda m: (m.order, m.title))
     order = {m.id: i for i, m in enumerate(modules)}
     quizzes.sort(key=lambda q: (order[q.module_id], q.title))
-    return Catalog(competencies=competencies, modules=tuple(modules), quizzes=tuple(quizzes))
+    talks.sort(key=lambda c: (order[c.module_id], c.title))
+    return Catalog(
+        competencies=competencies, modules=tuple(modules), quizzes=tuple(quizzes), conversations=tuple(talks)
+    )
 
 
 def check_dirs(dirs: list[Path], explicit: frozenset[Path] = frozenset()) -> list[Problem]:

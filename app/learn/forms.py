@@ -1,6 +1,8 @@
 """Forms of the learner's screens; each carries a CSRF token."""
 
 from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 
 class ActionForm(FlaskForm):
@@ -9,3 +11,10 @@ class ActionForm(FlaskForm):
 
 class QuizForm(FlaskForm):
     """A quiz submission; item answers are read by their item types from the raw form data."""
+
+
+class ReplyForm(FlaskForm):
+    """One reply in a branching conversation, with the step it answers so a resubmission is caught."""
+
+    step = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=10_000)])
+    reply = StringField(validators=[DataRequired()])

@@ -7,8 +7,8 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.learn.forms import ActionForm, QuizForm
-from app.services import progress, quizzes
+from app.learn.forms import ActionForm, QuizForm, ReplyForm
+from app.services import conversations, progress, quizzes
 
 
 def _module_or_404(module_id: str):
@@ -37,7 +37,9 @@ def module(module_id: str):
     """A module: objectives, lessons with their state, the paired quiz, references."""
     module = _module_or_404(module_id)
     (standing,) = progress.modules_progress(current_user.id, catalog(), (module,))
-    return render_template("learn/module.html", module=module, standing=standing)
+    return render_template(
+        "learn/module.html", module=module, standing=standing, conversations=catalog().conversations_for(module.id)
+    )
 
 
 def _lesson_or_404(module_id: str, lesson_id: str):
@@ -137,6 +139,8 @@ def _answers_kept_on_a_fresh_attempt(quiz, answers):
 def attempt(attempt_id: int):
     """Answer the items of an open attempt; submitting grades and records it once."""
     attempt = _own_attempt_or_404(attempt_id)
+    if catalog().conversation(attempt.quiz_ref) is not None:
+        return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
     quiz = _quiz_or_404(attempt.quiz_ref)
     if attempt.submitted_at is not None:
         if request.method == "POST":
@@ -173,7 +177,7 @@ def attempt(attempt_id: int):
 def results(attempt_id: int):
     """Every item with the option chosen, its grade, feedback and competencies; score and pass or fail."""
     attempt = _own_attempt_or_404(attempt_id)
-    if attempt.submitted_at is None:
+    if attempt.submitted_at is None or catalog().conversation(attempt.quiz_ref) is not None:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     quiz = catalog().quiz(attempt.quiz_ref)
     return render_template(
@@ -197,3 +201,102 @@ def progress_page():
         standing=standing,
         competencies=progress.competency_standings(current_user.id, catalog(), standing),
     )
+
+
+def _conversation_or_404(conversation_id: str):
+    conversation = catalog().conversation(conversation_id)
+    if conversation is None:
+        not_found("There is no conversation at this address. It may have been renamed or removed.")
+    return conversation
+
+
+@bp.get("/conversations/<conversation_id>")
+def conversation(conversation_id: str):
+    """A conversation's front page: the patient, the counters, past endings, start or resume."""
+    conversation = _conversation_or_404(conversation_id)
+    return render_template(
+        "learn/conversation.html",
+        conversation=conversation,
+        module=catalog().module(conversation.module_id),
+        history=quizzes.attempt_history(current_user.id, conversation.id),
+        can_resume=quizzes.can_resume(current_user.id, conversation),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/conversations/<conversation_id>/attempts")
+def start_conversation(conversation_id: str):
+    """Begin (or resume) a conversation."""
+    conversation = _conversation_or_404(conversation_id)
+    attempt = quizzes.start_attempt(current_user.id, conversation)
+    db.session.commit()
+    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+
+
+@bp.post("/conversations/<conversation_id>/restart")
+def restart_conversation(conversation_id: str):
+    """Set the current conversation aside (it stays on record) and begin again."""
+    conversation = _conversation_or_404(conversation_id)
+    attempt = conversations.restart(current_user.id, conversation)
+    db.session.commit()
+    flash("You are starting the conversation again from the beginning.", "info")
+    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+
+
+@bp.route("/conversations/attempts/<int:attempt_id>", methods=["GET", "POST"])
+def conversation_attempt(attempt_id: int):
+    """Play a conversation one reply at a time; at an ending, its debrief."""
+    attempt = _own_attempt_or_404(attempt_id)
+    conversation = catalog().conversation(attempt.quiz_ref)
+    if conversation is None:
+        if catalog().quiz(attempt.quiz_ref) is not None:
+            return redirect(url_for(".attempt", attempt_id=attempt.id))
+        not_found("This conversation is no longer offered.")
+    is_current = attempt.content_version == conversation.version
+    if attempt.submitted_at is None and (attempt.abandoned_at is not None or not is_current):
+        if is_current:
+            flash("That conversation was set aside when you started again. Here is where you stand now.", "info")
+        else:
+            flash("This conversation was updated since you began it, so it starts again from the beginning.", "info")
+        return redirect(url_for(".conversation", conversation_id=conversation.id))
+    status, error = 200, None
+    if request.method == "POST":
+        form = ReplyForm()
+        if attempt.submitted_at is not None:
+            flash("This conversation has already ended; here is its debrief.", "info")
+            return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+        if form.validate():
+            try:
+                conversations.reply(current_user.id, attempt, conversation, form.step.data, form.reply.data)
+            except (conversations.StaleStep, conversations.AlreadySubmitted):
+                db.session.rollback()
+                flash("That reply was already recorded. Here is where the conversation stands.", "info")
+                return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+            except conversations.UnknownReply:
+                db.session.rollback()
+                error, status = "That reply is not one of those on offer here; choose one below.", 422
+            else:
+                db.session.commit()
+                return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+        else:
+            error, status = "Choose a reply, then press “Say it”.", 422
+    # The path is replayed on the content it was played on; after an update only the score stands.
+    where = conversations.position(conversation, attempt) if is_current else None
+    page = "learn/debrief.html" if attempt.submitted_at is not None else "learn/play.html"
+    return render_template(
+        page,
+        conversation=conversation,
+        attempt=attempt,
+        where=where,
+        form=ReplyForm(formdata=None),
+        action_form=ActionForm(),
+        error=error,
+        module=catalog().module(conversation.module_id),
+        is_current=is_current,
+    ), status
+
+
+@bp.get("/glossary")
+def glossary():
+    """Every term the modules introduce, alphabetically, with where each is introduced and used."""
+    return render_template("learn/glossary.html", catalog=catalog())

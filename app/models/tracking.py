@@ -63,7 +63,7 @@ OPEN_ATTEMPT = "submitted_at IS NULL AND abandoned_at IS NULL"
 
 
 class QuizAttempt(db.Model):
-    """One attempt at a quiz, snapshotting the pass mark and content version it was taken on."""
+    """One attempt at a quiz or conversation, snapshotting the pass mark and content version it was taken on."""
 
     __tablename__ = "quiz_attempt"
     __table_args__ = (
@@ -94,6 +94,8 @@ class QuizAttempt(db.Model):
     # Set when an open attempt is replaced (the quiz changed before it was submitted). The row
     # stays, so the learning events that name it stay too: the log is append-only.
     abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For a branching conversation: the ending the learner's path reached.
+    ending_ref: Mapped[str | None] = mapped_column(String(100))
 
     responses: Mapped[list["ItemResponse"]] = relationship(
         back_populates="attempt", order_by="ItemResponse.position", cascade="all, delete-orphan"
@@ -116,7 +118,9 @@ class ItemResponse(db.Model):
     """The learner's answer to one item within an attempt, as graded."""
 
     __tablename__ = "item_response"
-    __table_args__ = (UniqueConstraint("attempt_id", "item_ref", name="uq_item_response_attempt_item"),)
+    # One response per step: a conversation may pass the same node twice, a double submission may not
+    # record the same step twice.
+    __table_args__ = (UniqueConstraint("attempt_id", "position", name="uq_item_response_attempt_position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))

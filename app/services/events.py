@@ -19,6 +19,13 @@ def quiz_ref(quiz_id: str, item_id: str | None = None) -> str:
     return f"quiz/{quiz_id}" + (f"/item/{item_id}" if item_id else "")
 
 
+def activity_ref(activity: Any, part_id: str | None = None) -> str:
+    """The object ref of a quiz or conversation, or of one item or node of it."""
+    if activity.kind == "conversation":
+        return f"conversation/{activity.id}" + (f"/node/{part_id}" if part_id else "")
+    return quiz_ref(activity.id, part_id)
+
+
 def row(
     user_id: int,
     verb: str,

@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.content import Quiz
+from app.content.conversations import Conversation
 from app.content.items import AnswerError, Grade, Item
 from app.extensions import db
 from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
@@ -44,8 +45,8 @@ def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
 _create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref"], where=text(OPEN_ATTEMPT))
 
 
-def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
-    """Resume the learner's open attempt, or begin one that snapshots the pass mark and version."""
+def start_attempt(user_id: int, quiz: Quiz | Conversation) -> QuizAttempt:
+    """Resume the learner's open attempt at a quiz or conversation, or begin one that snapshots its pass mark and version."""
     attempt = open_attempt(user_id, quiz.id)
     if attempt is not None and attempt.content_version == quiz.version:
         return attempt
@@ -72,7 +73,7 @@ def start_attempt(user_id: int, quiz: Quiz) -> QuizAttempt:
     )
     attempt = open_attempt(user_id, quiz.id)
     if inserted:
-        events.record(user_id, "attempted", events.quiz_ref(quiz.id), quiz.version, attempt_id=attempt.id, at=now)
+        events.record(user_id, "attempted", events.activity_ref(quiz), quiz.version, attempt_id=attempt.id, at=now)
     return attempt
 
 
@@ -88,7 +89,14 @@ class Answers:
 
     given: dict[str, Any] = field(default_factory=dict)
     missing: list[Item] = field(default_factory=list)
-    invalid: list[Item] = field(default_factory=list)
+    #: Items whose answer cannot be graded, with what the learner should fix.
+    invalid: dict[Item, str] = field(default_factory=dict)
+    #: What the learner entered for an invalid item, to show it again.
+    kept: dict[str, Any] = field(default_factory=dict)
+
+    def shown(self, item: Item) -> Any:
+        """The answer to put back in the form for an item: given, or kept from a half-filled one."""
+        return self.given.get(item.id, self.kept.get(item.id))
 
     @property
     def complete(self) -> bool:
@@ -102,8 +110,10 @@ def read_answers(quiz: Quiz, form: Mapping[str, Any]) -> Answers:
     for item in quiz.items:
         try:
             value = item.handler.answer_from_form(item, form)
-        except AnswerError:
-            answers.invalid.append(item)
+        except AnswerError as exc:
+            answers.invalid[item] = exc.message
+            if exc.kept is not None:
+                answers.kept[item.id] = exc.kept
             continue
         if value is None:
             answers.missing.append(item)
@@ -199,8 +209,8 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         attempt_id=attempt.id,
     )
     events.record_many([*answered, verdict])
-    _update_quiz_summary(user_id, quiz, percent, is_passed, now)
-    _update_competency_summaries(user_id, graded, now)
+    update_quiz_summary(user_id, quiz, percent, is_passed, now)
+    update_competency_summaries(user_id, [g for _, g in graded], now)
     return attempt
 
 
@@ -218,7 +228,8 @@ _record_quiz_result = sql.Upsert(
 )
 
 
-def _update_quiz_summary(user_id: int, quiz: Quiz, percent: float, is_passed: bool, now) -> None:
+def update_quiz_summary(user_id: int, quiz: Quiz | Conversation, percent: float, is_passed: bool, now) -> None:
+    """Count a finished attempt in the learner's summary row for the quiz or conversation."""
     _record_quiz_result(
         [
             {
@@ -247,9 +258,10 @@ _add_to_competencies = sql.Upsert(
 )
 
 
-def _update_competency_summaries(user_id: int, graded: list[tuple[Item, Grade]], now) -> None:
+def update_competency_summaries(user_id: int, grades: list[Grade], now) -> None:
+    """Add graded responses to the learner's summary row for each competency they count for."""
     totals: dict[str, dict[str, float]] = {}
-    for _, g in graded:
+    for g in grades:
         for ref in g.competency_refs:
             t = totals.setdefault(ref, dict.fromkeys(_COUNTERS, 0))
             t["answered_count"] += 1

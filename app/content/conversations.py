@@ -1,0 +1,670 @@
+"""Branching conversations: a patient's lines, the learner's replies, counters that steer the path.
+
+Everything here is pure: the engine plays a conversation forward from a list of replies, and the
+checker explores every state the replies can produce (node and counter values) to find dead ends,
+unreachable parts, loops with no way out and conditions that never hold, and to work out the best
+score any path can reach.
+"""
+
+import operator
+import re
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from app.content import markdown
+from app.content.checker import Checker
+from app.content.items import GRADE_SCORES, Grade
+from app.content.yamlfile import Mapping
+
+OUTCOMES = {"good": "A good ending", "mixed": "A mixed ending", "poor": "A poor ending"}
+_OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
+_CONDITION = re.compile(r"^\s*([a-z][a-z0-9-]*)\s*(>=|<=|==|>|<)\s*(-?\d+)\s*$")
+#: Exploring more states than this means the counters' ranges are too wide to check.
+MAX_STATES = 200_000
+
+
+@dataclass(frozen=True)
+class Counter:
+    """Something the replies move, such as trust; kept within its bounds."""
+
+    id: str
+    label: str
+    start: int
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A counter compared with a whole number."""
+
+    counter: str
+    op: str
+    value: int
+
+    def holds(self, values: dict[str, int]) -> bool:
+        """Whether the condition is true for these counter values."""
+        return _OPERATORS[self.op](values[self.counter], self.value)
+
+    def __str__(self) -> str:
+        return f"{self.counter} {self.op} {self.value}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a reply leads when all its conditions hold (no conditions: always)."""
+
+    conditions: tuple[Condition, ...]
+    to: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something the learner can say, with its grade, feedback, effects and where it leads."""
+
+    id: str
+    text_html: str
+    grade: str
+    score: float
+    competencies: tuple[str, ...]
+    feedback_html: str
+    effects: tuple[tuple[str, int], ...]
+    routes: tuple[Route, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Node:
+    """A point in the conversation: what the patient says, and the replies on offer."""
+
+    id: str
+    narration: str
+    patient: str
+    replies: tuple[Reply, ...]
+    line: int
+
+    def reply(self, reply_id: str) -> Reply | None:
+        """The reply with this id, if any."""
+        return next((r for r in self.replies if r.id == reply_id), None)
+
+    @property
+    def best(self) -> Reply:
+        """The reply graded best."""
+        return next(r for r in self.replies if r.grade == "best")
+
+    @property
+    def max_score(self) -> float:
+        """The most a reply here can earn."""
+        return max(r.score for r in self.replies)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Where a conversation can end, with its debrief."""
+
+    id: str
+    title: str
+    outcome: str
+    debrief_html: str
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a conversation stands: the node (or ending) reached and the counters' values."""
+
+    at: str
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One reply played: where it was said, what was said, and what followed."""
+
+    node: Node
+    reply: Reply
+    before: State
+    after: State
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A branching conversation paired with a module."""
+
+    kind: ClassVar[str] = "conversation"
+
+    id: str
+    title: str
+    module_id: str
+    pass_mark: int
+    intro_html: str
+    patient: str
+    setting: str
+    counters: tuple[Counter, ...]
+    start: str
+    nodes: tuple[Node, ...]
+    endings: tuple[Ending, ...]
+    version: str
+    #: The highest score any path can reach, and one path that reaches it (reply ids in order).
+    max_score: float = 0.0
+    best_path: tuple[str, ...] = ()
+    _nodes: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
+    _endings: dict[str, Ending] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._nodes.update({n.id: n for n in self.nodes})
+        self._endings.update({e.id: e for e in self.endings})
+
+    def node(self, node_id: str) -> Node | None:
+        """The node with this id, if any."""
+        return self._nodes.get(node_id)
+
+    def ending(self, ending_id: str) -> Ending | None:
+        """The ending with this id, if any."""
+        return self._endings.get(ending_id)
+
+    def initial(self) -> State:
+        """The state before the first reply."""
+        return State(self.start, tuple(c.start for c in self.counters))
+
+    def values(self, state: State) -> dict[str, int]:
+        """The counters' values in a state, by counter id."""
+        return dict(zip((c.id for c in self.counters), state.values, strict=True))
+
+    def advance(self, state: State, reply: Reply) -> State:
+        """The state after a reply: effects applied within bounds, then the first route that holds."""
+        values = self.values(state)
+        for counter_id, delta in reply.effects:
+            values[counter_id] += delta
+        bounded = tuple(min(c.high, max(c.low, values[c.id])) for c in self.counters)
+        after = dict(zip((c.id for c in self.counters), bounded, strict=True))
+        route = next(r for r in reply.routes if all(cond.holds(after) for cond in r.conditions))
+        return State(route.to, bounded)
+
+    def play(self, reply_ids: list[str]) -> tuple[list[Step], State]:
+        """Play replies from the start; raises ValueError at the first reply that does not fit."""
+        state = self.initial()
+        steps: list[Step] = []
+        for reply_id in reply_ids:
+            node = self.node(state.at)
+            reply = node.reply(reply_id) if node else None
+            if reply is None:
+                raise ValueError(f"'{reply_id}' is not a reply at '{state.at}'")
+            after = self.advance(state, reply)
+            steps.append(Step(node, reply, state, after))
+            state = after
+        return steps, state
+
+    def is_ending(self, state: State) -> bool:
+        """Whether the state is one of the endings."""
+        return state.at in self._endings
+
+
+def grade_reply(node: Node, reply: Reply) -> Grade:
+    """Grade one reply like a scenario item: it counts for the best reply's competencies and its own."""
+    return Grade(
+        answer=reply.id,
+        score=reply.score,
+        max_score=node.max_score,
+        is_correct=reply.grade == "best",
+        grade=reply.grade,
+        competency_refs=tuple(dict.fromkeys(node.best.competencies + reply.competencies)),
+    )
+
+
+# --- reading a conversation file
+
+_KEYS = {
+    "id",
+    "type",
+    "title",
+    "module",
+    "pass_mark",
+    "intro",
+    "patient",
+    "setting",
+    "counters",
+    "start",
+    "nodes",
+    "endings",
+}
+
+
+def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
+    """Validate a conversation file's mapping, then explore it; None after noting problems."""
+    before = len(check.problems)
+    check.unknown_keys(data, _KEYS, "the conversation")
+    conversation_id = check.slug(data, "id", "the conversation")
+    title = check.text(data, "title", "the conversation")
+    module_id = check.slug(data, "module", "the conversation")
+    pass_mark = check.integer(data, "pass_mark", "the conversation", 1, 100)
+    intro = check.text(data, "intro", "the conversation", required=False) or ""
+    patient = check.text(data, "patient", "the conversation")
+    setting = check.text(data, "setting", "the conversation")
+    counters = _counters(data, check)
+    start = check.slug(data, "start", "the conversation")
+    endings = _endings(data, check)
+    nodes = [
+        node
+        for number, raw in check.mappings(data, "nodes", "the conversation")
+        if (node := _node(raw, number, check, counters))
+    ]
+    ids: dict[str, int] = {}
+    for thing_id, line in [(n.id, n.line) for n in nodes] + [(e.id, data.line_of("endings")) for e in endings]:
+        if thing_id in ids:
+            check.problem(line, f"two nodes or endings have the id '{thing_id}'")
+        ids[thing_id] = line
+    if start and nodes and start not in {n.id for n in nodes}:
+        check.problem(data.line_of("start"), f"the conversation starts at '{start}', which is not a node")
+    for node in nodes:
+        for reply in node.replies:
+            for route in reply.routes:
+                if route.to not in ids:
+                    check.problem(
+                        route.line,
+                        f"node '{node.id}', reply '{reply.id}' leads to '{route.to}', which is no node or ending: a dead end",
+                    )
+    if len(check.problems) > before:
+        return None
+    conversation = Conversation(
+        id=conversation_id,
+        title=title,
+        module_id=module_id,
+        pass_mark=pass_mark,
+        intro_html=markdown.render(intro),
+        patient=" ".join(patient.split()),
+        setting=" ".join(setting.split()),
+        counters=tuple(counters.values()),
+        start=start,
+        nodes=tuple(nodes),
+        endings=tuple(endings),
+        version=version,
+    )
+    explored = _explore(conversation, check, data)
+    if explored is None or len(check.problems) > before:
+        return None
+    max_score, best_path = explored
+    return replace(conversation, max_score=max_score, best_path=tuple(best_path))
+
+
+def _counters(data: Mapping, check: Checker) -> dict[str, Counter]:
+    counters: dict[str, Counter] = {}
+    for number, raw in check.mappings(data, "counters", "the conversation", low=1, high=4):
+        what = f"counter {number}"
+        check.unknown_keys(raw, {"id", "label", "start", "min", "max"}, what)
+        counter_id, label = check.slug(raw, "id", what), check.text(raw, "label", what)
+        bounds = {}
+        for key, default in (("start", 0), ("min", 0), ("max", 5)):
+            value = raw.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or not -100 <= value <= 100:
+                check.problem(
+                    raw.line_of(key), f"{what}: '{key}' must be a whole number from -100 to 100, not {value!r}"
+                )
+                value = default
+            bounds[key] = value
+        if not bounds["min"] <= bounds["start"] <= bounds["max"] or bounds["min"] == bounds["max"]:
+            check.problem(
+                raw.line,
+                f"{what}: needs min < max and start between them (min {bounds['min']}, start {bounds['start']}, max {bounds['max']})",
+            )
+        if counter_id in counters:
+            check.problem(raw.line_of("id"), f"two counters have the id '{counter_id}'")
+        elif counter_id and label:
+            counters[counter_id] = Counter(counter_id, label, bounds["start"], bounds["min"], bounds["max"])
+    return counters
+
+
+def _endings(data: Mapping, check: Checker) -> list[Ending]:
+    endings = []
+    for number, raw in check.mappings(data, "endings", "the conversation", low=2):
+        what = f"ending {number}"
+        check.unknown_keys(raw, {"id", "title", "outcome", "debrief"}, what)
+        ending_id, title = check.slug(raw, "id", what), check.text(raw, "title", what)
+        debrief = check.text(raw, "debrief", what)
+        check.in_words(debrief, raw.line_of("debrief"), f"{what}: the debrief")
+        outcome = raw.get("outcome")
+        if outcome not in OUTCOMES:
+            check.problem(
+                raw.line_of("outcome"), f"{what}: 'outcome' must be one of good, mixed, poor (not {outcome!r})"
+            )
+        elif ending_id and title and debrief:
+            endings.append(Ending(ending_id, title, outcome, markdown.render(debrief)))
+    return endings
+
+
+def _node(raw: Mapping, number: int, check: Checker, counters: dict[str, Counter]) -> Node | None:
+    before = len(check.problems)
+    node_id = check.slug(raw, "id", f"node {number}")
+    what = f"node '{node_id or number}'"
+    check.unknown_keys(raw, {"id", "narration", "patient", "replies"}, what)
+    narration = check.text(raw, "narration", what, required=False) or ""
+    patient = check.text(raw, "patient", what)
+    if "replies" not in raw or raw.get("replies") in (None, []):
+        check.problem(raw.line, f"{what} has no replies: a dead end (end the conversation with an ending instead)")
+        return None
+    replies = [
+        r
+        for n, entry in check.mappings(raw, "replies", what, low=2, high=4)
+        if (r := _reply(entry, n, what, check, counters))
+    ]
+    if len({r.id for r in replies}) != len(replies):
+        check.problem(raw.line_of("replies"), f"{what}: two replies have the same id")
+    best = [r for r in replies if r.grade == "best"]
+    if replies and len(best) != 1:
+        check.problem(raw.line_of("replies"), f"{what} needs exactly one reply graded 'best', not {len(best)}")
+    if len(check.problems) > before:
+        return None
+    return Node(node_id, " ".join(narration.split()), " ".join(patient.split()), tuple(replies), raw.line)
+
+
+def _reply(raw: Mapping, number: int, node_what: str, check: Checker, counters: dict[str, Counter]) -> Reply | None:
+    before = len(check.problems)
+    what = f"{node_what}, reply {number}"
+    check.unknown_keys(raw, {"id", "text", "grade", "competencies", "feedback", "effects", "next"}, what)
+    reply_id, text = check.slug(raw, "id", what), check.text(raw, "text", what)
+    feedback = raw.get("feedback")
+    if not isinstance(feedback, str) or not feedback.strip():
+        check.problem(raw.line, f"{what} has no feedback: say which competency it serves or breaks, and why")
+    grade = raw.get("grade")
+    if grade not in GRADE_SCORES:
+        check.problem(
+            raw.line_of("grade"), f"{what}: 'grade' must be one of best, acceptable, unhelpful, harmful (not {grade!r})"
+        )
+    competencies = check.competencies(raw, "competencies", what)
+    check.in_words(feedback if isinstance(feedback, str) else None, raw.line_of("feedback"), f"{what}: the feedback")
+    effects = []
+    raw_effects = raw.get("effects", {})
+    if not isinstance(raw_effects, dict):
+        check.problem(
+            raw.line_of("effects"), f"{what}: 'effects' must map counters to whole numbers, like {{trust: 1}}"
+        )
+        raw_effects = {}
+    for counter_id, delta in raw_effects.items():
+        if counter_id not in counters:
+            check.problem(
+                raw.line_of("effects"),
+                f"{what}: 'effects' names the counter '{counter_id}', which the conversation does not have",
+            )
+        elif isinstance(delta, bool) or not isinstance(delta, int):
+            check.problem(
+                raw.line_of("effects"), f"{what}: the effect on '{counter_id}' must be a whole number, not {delta!r}"
+            )
+        else:
+            effects.append((counter_id, delta))
+    routes = _routes(raw, what, check, counters)
+    if len(check.problems) > before:
+        return None
+    return Reply(
+        id=reply_id,
+        text_html=markdown.render_inline(text),
+        grade=grade,
+        score=GRADE_SCORES[grade],
+        competencies=competencies,
+        feedback_html=markdown.render(feedback),
+        effects=tuple(effects),
+        routes=routes,
+        line=raw.line,
+    )
+
+
+def _routes(raw: Mapping, what: str, check: Checker, counters: dict[str, Counter]) -> tuple[Route, ...]:
+    target = raw.get("next")
+    line = raw.line_of("next")
+    if target is None:
+        check.problem(raw.line, f"{what} has no 'next': say which node or ending it leads to")
+        return ()
+    if isinstance(target, str):
+        return (Route((), target.strip(), line),)
+    if not isinstance(target, list) or not target:
+        check.problem(line, f"{what}: 'next' must be a node or ending id, or a list of routes")
+        return ()
+    routes = []
+    for index, entry in enumerate(target, start=1):
+        route_what = f"{what}, route {index}"
+        route = check.mapping(entry, route_what, line)
+        if route is None:
+            continue
+        check.unknown_keys(route, {"if", "to"}, route_what)
+        to = check.slug(route, "to", route_what)
+        is_last = index == len(target)
+        conditions: tuple[Condition, ...] = ()
+        if "if" in route:
+            if is_last:
+                check.problem(
+                    route.line_of("if"), f"{route_what}: the last route must have no 'if', so every path goes somewhere"
+                )
+            conditions = _conditions(route.get("if"), route.line_of("if"), route_what, check, counters)
+        elif not is_last:
+            check.problem(
+                route.line,
+                f"{route_what} has no 'if', so the routes after it are never taken; only the last route goes without a condition",
+            )
+        if to:
+            routes.append(Route(conditions, to, route.line))
+    return tuple(routes)
+
+
+def _conditions(raw: Any, line: int, what: str, check: Checker, counters: dict[str, Counter]) -> tuple[Condition, ...]:
+    if not isinstance(raw, str) or not raw.strip():
+        check.problem(line, f"{what}: 'if' must be a condition like 'trust >= 2'")
+        return ()
+    conditions = []
+    for part in re.split(r"\s+and\s+", raw.strip()):
+        match = _CONDITION.match(part)
+        if not match:
+            check.problem(
+                line,
+                f"{what}: cannot read the condition '{part}'; write a counter, one of >= <= > < ==, and a whole number",
+            )
+            continue
+        counter_id, op, value = match.group(1), match.group(2), int(match.group(3))
+        if counter_id not in counters:
+            check.problem(
+                line, f"{what}: the condition names the counter '{counter_id}', which the conversation does not have"
+            )
+            continue
+        conditions.append(Condition(counter_id, op, value))
+    return tuple(conditions)
+
+
+# --- exploring every state
+
+
+def _explore(conversation: Conversation, check: Checker, data: Mapping) -> tuple[float, list[str]] | None:
+    """Check the state graph; return the best score and a path reaching it, or None after noting problems."""
+    before = len(check.problems)
+    initial = conversation.initial()
+    edges: dict[State, list[tuple[str, State, float]]] = {}
+    reached_nodes: set[str] = set()
+    route_taken: set[tuple[str, str, int]] = set()
+    condition_true: set[tuple[str, str, int, int]] = set()
+    queue, seen = [initial], {initial}
+    while queue:
+        state = queue.pop()
+        reached_nodes.add(state.at)
+        node = conversation.node(state.at)
+        if node is None:  # an ending
+            edges[state] = []
+            continue
+        out = []
+        for reply in node.replies:
+            after = conversation.advance(state, reply)
+            values = conversation.values(after)
+            for index, route in enumerate(reply.routes):
+                for c_index, condition in enumerate(route.conditions):
+                    if condition.holds(values):
+                        condition_true.add((node.id, reply.id, index, c_index))
+            taken = next(i for i, r in enumerate(reply.routes) if all(c.holds(values) for c in r.conditions))
+            route_taken.add((node.id, reply.id, taken))
+            out.append((reply.id, after, reply.score))
+            if after not in seen:
+                seen.add(after)
+                queue.append(after)
+                if len(seen) > MAX_STATES:
+                    check.problem(
+                        data.line_of("counters"),
+                        f"the conversation has more than {MAX_STATES:,} states to check; narrow the counters' min and max",
+                    )
+                    return None
+        edges[state] = out
+
+    for node in conversation.nodes:
+        if node.id not in reached_nodes:
+            check.problem(
+                node.line, f"node '{node.id}' is unreachable: no path from '{conversation.start}' leads to it"
+            )
+            continue
+        for reply in node.replies:
+            for index, route in enumerate(reply.routes):
+                for c_index, condition in enumerate(route.conditions):
+                    if (node.id, reply.id, index, c_index) not in condition_true:
+                        check.problem(
+                            route.line,
+                            f"node '{node.id}', reply '{reply.id}': the condition '{condition}' can never hold on any path that reaches it",
+                        )
+                if (
+                    route.conditions
+                    and (node.id, reply.id, index) not in route_taken
+                    and all((node.id, reply.id, index, c) in condition_true for c in range(len(route.conditions)))
+                ):
+                    check.problem(
+                        route.line,
+                        f"node '{node.id}', reply '{reply.id}': the route to '{route.to}' is never taken on any path "
+                        "(its conditions never hold together, or an earlier route always wins)",
+                    )
+    for ending in conversation.endings:
+        if ending.id not in reached_nodes:
+            check.problem(data.line_of("endings"), f"the ending '{ending.id}' is unreachable: no path leads to it")
+
+    components, component_of = _strongly_connected(edges)
+    # Can each state still reach an ending? Components come out of Tarjan's algorithm in reverse
+    # topological order, so every component's successors are settled before it.
+    best: dict[int, float | None] = {}
+    for index, component in enumerate(components):
+        value: float | None = 0.0 if any(conversation.is_ending(s) for s in component) else None
+        for state in component:
+            for reply_id, after, score in edges[state]:
+                target = component_of[after]
+                if target == index:
+                    if score > 0:
+                        node = conversation.node(state.at)
+                        check.problem(
+                            node.reply(reply_id).line,
+                            f"node '{state.at}', reply '{reply_id}' is part of a loop that earns points; "
+                            "a learner could go round it for ever (grade it 0 or break the loop)",
+                        )
+                    continue
+                if best[target] is not None and (value is None or score + best[target] > value):
+                    value = score + best[target]
+        best[index] = value
+    stuck = sorted(
+        {s.at for s in edges if best[component_of[s]] is None},
+        key=lambda node_id: conversation.node(node_id).line,
+    )
+    for node_id in stuck:
+        check.problem(
+            conversation.node(node_id).line,
+            f"node '{node_id}' is in a loop with no way out: on some paths no reply from here ever reaches an ending",
+        )
+    if len(check.problems) > before:
+        return None
+    return best[component_of[initial]], _best_path(conversation, initial, edges, best, component_of)
+
+
+def _best_path(conversation, initial, edges, best, component_of) -> list[str]:
+    """Reply ids along one path from the start that earns the best score."""
+    path: list[str] = []
+    state = initial
+    while not conversation.is_ending(state):
+        here = component_of[state]
+        exits = [
+            (reply_id, after)
+            for reply_id, after, score in edges[state]
+            if component_of[after] != here
+            and best[component_of[after]] is not None
+            and score + best[component_of[after]] == best[here]
+        ]
+        if exits:
+            reply_id, state = exits[0]
+            path.append(reply_id)
+            continue
+        # The best exit leaves from another state of this loop: walk there (loops earn nothing).
+        route = _walk_to_exit(state, here, edges, best, component_of)
+        for reply_id, after in route:
+            path.append(reply_id)
+            state = after
+    return path
+
+
+def _walk_to_exit(start, component, edges, best, component_of) -> list[tuple[str, Any]]:
+    """The shortest walk inside a loop from `start` to a state with a best exit, then that exit."""
+    previous: dict[Any, tuple[Any, str]] = {}
+    queue, seen = deque([start]), {start}
+    while queue:
+        state = queue.popleft()
+        for reply_id, after, score in edges[state]:
+            target = component_of[after]
+            if target != component and best[target] is not None and score + best[target] == best[component]:
+                return [*_path_to(start, previous, state), (reply_id, after)]
+            if target == component and after not in seen:
+                seen.add(after)
+                previous[after] = (state, reply_id)
+                queue.append(after)
+    return []
+
+
+def _path_to(start, previous, state) -> list[tuple[str, Any]]:
+    steps = []
+    while state != start:
+        before, reply_id = previous[state]
+        steps.append((reply_id, state))
+        state = before
+    return list(reversed(steps))
+
+
+def _strongly_connected(
+    edges: dict[State, list[tuple[str, State, float]]],
+) -> tuple[list[list[State]], dict[State, int]]:
+    """Tarjan's algorithm, iterative; components in reverse topological order."""
+    index_of: dict[State, int] = {}
+    low: dict[State, int] = {}
+    on_stack: set[State] = set()
+    stack: list[State] = []
+    components: list[list[State]] = []
+    component_of: dict[State, int] = {}
+    counter = 0
+    for root in edges:
+        if root in index_of:
+            continue
+        work = [(root, 0)]
+        while work:
+            state, child = work.pop()
+            if child == 0:
+                index_of[state] = low[state] = counter
+                counter += 1
+                stack.append(state)
+                on_stack.add(state)
+            successors = edges[state]
+            if child < len(successors):
+                work.append((state, child + 1))
+                after = successors[child][1]
+                if after not in index_of:
+                    work.append((after, 0))
+                elif after in on_stack:
+                    low[state] = min(low[state], index_of[after])
+                continue
+            if low[state] == index_of[state]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component_of[member] = len(components)
+                    component.append(member)
+                    if member == state:
+                        break
+                components.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[state])
+    return components, component_of
