@@ -37,9 +37,7 @@ def module(module_id: str):
     """A module: objectives, lessons with their state, the paired quiz, references."""
     module = _module_or_404(module_id)
     (standing,) = progress.modules_progress(current_user.id, catalog(), (module,))
-    return render_template(
-        "learn/module.html", module=module, standing=standing, conversations=catalog().conversations_for(module.id)
-    )
+    return render_template("learn/module.html", module=module, standing=standing)
 
 
 def _lesson_or_404(module_id: str, lesson_id: str):

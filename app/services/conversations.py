@@ -118,7 +118,9 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
         return attempt
     score = sum(s.reply.score for s in where.steps) + chosen.score
     percent = 100.0 * score / conversation.max_score if conversation.max_score else 0.0
-    is_passed = percent >= attempt.pass_mark
+    ending = conversation.ending(after.at)
+    # Points alone do not pass a consultation that ends badly for the patient.
+    is_passed = percent >= attempt.pass_mark and ending.outcome != "poor"
     result = {"submitted_at": now, "score": score, "is_passed": is_passed, "ending_ref": after.at}
     claimed = db.session.execute(
         update(QuizAttempt)
@@ -130,7 +132,6 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
         raise AlreadySubmitted
     for name, value in result.items():
         set_committed_value(attempt, name, value)
-    ending = conversation.ending(after.at)
     verdict = events.row(
         user_id,
         "passed" if is_passed else "failed",

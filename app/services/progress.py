@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from app.content import Catalog, Competency, Lesson, Module, Quiz
+from app.content.conversations import Conversation
 from app.extensions import db
 from app.models import CompetencyProgress, LessonProgress, QuizProgress
 from app.models.types import utcnow
@@ -88,9 +89,9 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> bool:
 
 @dataclass(frozen=True)
 class QuizStatus:
-    """One paired quiz and the learner's summary for it."""
+    """One paired quiz or conversation and the learner's summary for it."""
 
-    quiz: Quiz
+    quiz: Quiz | Conversation
     summary: QuizProgress | None
 
     @property
@@ -106,6 +107,8 @@ class ModuleProgress:
     module: Module
     lessons: dict[str, LessonProgress]
     quizzes: tuple[QuizStatus, ...]
+    #: Branching conversations: practice that is shown with its result but not counted in the steps.
+    conversations: tuple[QuizStatus, ...] = ()
 
     @property
     def lessons_done(self) -> int:
@@ -176,6 +179,7 @@ def modules_progress(user_id: int, catalog: Catalog, modules: tuple[Module, ...]
             module=m,
             lessons=by_module[m.id],
             quizzes=tuple(QuizStatus(q, quiz_summaries.get(q.id)) for q in catalog.quizzes_for(m.id)),
+            conversations=tuple(QuizStatus(c, quiz_summaries.get(c.id)) for c in catalog.conversations_for(m.id)),
         )
         for m in modules
     ]
