@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.content.items import field_name
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
-from app.services import quizzes
+from app.services import conversations, quizzes
 from tests.conftest import PASSWORD
 from tests.helpers import expected_percent, given_answers, rows
 
@@ -56,6 +56,11 @@ class World:
     open_attempt: int
     submitted_attempt: int
     answers: dict[str, str]
+    conversation_id: str
+    conversation_title: str
+    first_reply: str
+    open_conversation: int
+    finished_conversation: int
 
 
 def page(h1: Callable[[World], str]):
@@ -66,6 +71,11 @@ def page(h1: Callable[[World], str]):
 def redirect_to(target: Callable[[World], str]):
     """Outcome: 302 to exactly this address."""
     return ("redirect", target)
+
+
+def redirect_like(pattern: str):
+    """Outcome: 302 to an address matching this pattern (for ids made by the request itself)."""
+    return ("redirect-like", pattern)
 
 
 SIGN_IN = ("sign-in", None)  # 302 to /auth/sign-in?next=<the requested path>
@@ -89,7 +99,7 @@ class Case:
     rule: str
     method: str
     expect: dict
-    attempt: str = "open"  # which of the learner's attempts fills <attempt_id>
+    attempt: str = "open"  # which of the learner's attempts fills <attempt_id>: open, submitted, conversation
     data: Callable[[World], dict] | None = None
 
 
@@ -142,6 +152,33 @@ CASES = [
         attempt="submitted",
     ),
     Case("/learn/progress", "GET", by_role(SIGN_IN, page(lambda w: "My progress"))),
+    Case("/learn/glossary", "GET", by_role(SIGN_IN, page(lambda w: "Glossary"))),
+    Case("/learn/conversations/<conversation_id>", "GET", by_role(SIGN_IN, page(lambda w: w.conversation_title))),
+    Case("/learn/conversations/<conversation_id>/attempts", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/conversations/<conversation_id>/attempts",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}")),
+    ),
+    Case("/learn/conversations/<conversation_id>/restart", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/conversations/<conversation_id>/restart",
+        "POST",
+        by_role(SIGN_IN, redirect_like(r"/learn/conversations/attempts/\d+")),
+    ),
+    Case(
+        "/learn/conversations/attempts/<int:attempt_id>",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: w.conversation_title)),
+        attempt="conversation",
+    ),
+    Case(
+        "/learn/conversations/attempts/<int:attempt_id>",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}")),
+        attempt="conversation",
+        data=lambda w: {"step": "1", "reply": w.first_reply},
+    ),
 ]
 
 
@@ -156,6 +193,11 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     quizzes.submit_attempt(owner.id, submitted, quiz, given)
     db.session.commit()
     still_open = quizzes.start_attempt(owner.id, quiz)
+    conversation = catalog.conversations[0]
+    finished = quizzes.start_attempt(owner.id, conversation)
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        conversations.reply(owner.id, finished, conversation, step, reply_id)
+    talking = quizzes.start_attempt(owner.id, conversation)
     db.session.commit()
     world = World(
         module_id=module.id,
@@ -169,6 +211,11 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
         open_attempt=still_open.id,
         submitted_attempt=submitted.id,
         answers=answers,
+        conversation_id=conversation.id,
+        conversation_title=conversation.title,
+        first_reply=conversation.best_path[0],
+        open_conversation=talking.id,
+        finished_conversation=finished.id,
     )
     return user, world
 
@@ -179,7 +226,11 @@ def path_for(case: Case, world: World) -> str:
         "module_id": world.module_id,
         "lesson_id": world.lesson_id,
         "quiz_id": world.quiz_id,
-        "attempt_id": world.submitted_attempt if case.attempt == "submitted" else world.open_attempt,
+        "conversation_id": world.conversation_id,
+        "attempt_id": {
+            "submitted": world.submitted_attempt,
+            "conversation": world.open_conversation,
+        }.get(case.attempt, world.open_attempt),
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), case.rule)
 
@@ -221,6 +272,9 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
     elif kind == "redirect":
         assert response.status_code == 302, response.text[:500]
         assert response.headers["Location"] == value(world)
+    elif kind == "redirect-like":
+        assert response.status_code == 302, response.text[:500]
+        assert re.fullmatch(value, response.headers["Location"])
     elif kind == "sign-in":
         assert response.status_code == 302
         target = urlsplit(response.headers["Location"])

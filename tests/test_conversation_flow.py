@@ -1,0 +1,241 @@
+"""Playing a branching conversation in the app: every reply recorded once, the path and the ending kept."""
+
+import re
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import select, update
+
+from app.models import CompetencyProgress, ItemResponse, LearningEvent, QuizAttempt, QuizProgress
+from tests.helpers import rows
+
+
+@pytest.fixture
+def student(auth):
+    """A signed-in student."""
+    return auth.as_role("student")
+
+
+@pytest.fixture
+def conversation(catalog):
+    """The first shipped branching conversation."""
+    return catalog.conversations[0]
+
+
+def begin(client, conversation) -> str:
+    """Start the conversation from its front page; return the play page's path."""
+    response = client.post(f"/learn/conversations/{conversation.id}/attempts")
+    assert response.status_code == 302
+    return response.location
+
+
+def say(client, path: str, step: int, reply_id: str):
+    """Post one reply at a step."""
+    return client.post(path, data={"step": str(step), "reply": reply_id})
+
+
+def worst_path(conversation) -> list[str]:
+    """The replies of the lowest score at every point, played from the start to an ending."""
+    state, path = conversation.initial(), []
+    while not conversation.is_ending(state):
+        node = conversation.node(state.at)
+        reply = min(node.replies, key=lambda r: (r.score, r.grade != "harmful"))
+        path.append(reply.id)
+        state = conversation.advance(state, reply)
+    return path
+
+
+def test_the_best_path_reaches_its_ending_with_full_marks_and_the_tracker_keeps_the_path(
+    client, db, student, conversation
+):
+    path = begin(client, conversation)
+    first = client.get(path).text
+    assert escape(conversation.node(conversation.start).patient) in first
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        response = say(client, path, step, reply_id)
+        assert response.status_code == 302 and response.location == path
+    page = client.get(path).text
+    steps, end = conversation.play(list(conversation.best_path))
+    ending = conversation.ending(end.at)
+    assert f"<h1>Debrief: {escape(conversation.title)}</h1>" in page
+    assert escape(ending.title) in page and "<strong>100%</strong>" in page and "Passed" in page
+
+    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == student.id))
+    assert attempt.ending_ref == ending.id and attempt.score == attempt.max_score == conversation.max_score
+    responses = db.session.scalars(
+        select(ItemResponse).where(ItemResponse.attempt_id == attempt.id).order_by(ItemResponse.position)
+    ).all()
+    assert [r.answer for r in responses] == list(conversation.best_path)
+    assert [r.item_ref for r in responses] == [s.node.id for s in steps]
+    assert [r.position for r in responses] == list(range(1, len(steps) + 1))
+    assert all(r.is_correct and r.grade == "best" for r in responses)
+    assert rows(db, LearningEvent, user_id=student.id, verb="answered") == len(steps)
+    verdict = db.session.scalar(select(LearningEvent).where(LearningEvent.verb == "passed"))
+    assert verdict.result["path"] == list(conversation.best_path) and verdict.result["ending"] == ending.id
+    summary = db.session.scalar(select(QuizProgress).where(QuizProgress.quiz_ref == conversation.id))
+    assert summary.is_passed and summary.best_percent == 100.0
+    tagged = {c for s in steps for c in s.reply.competencies}
+    counted = set(db.session.scalars(select(CompetencyProgress.competency_ref)))
+    assert tagged <= counted
+
+
+def test_each_reply_changes_what_the_patient_says_next(client, student, conversation):
+    path = begin(client, conversation)
+    state = conversation.initial()
+    for step, reply_id in enumerate(conversation.best_path[:3], start=1):
+        say(client, path, step, reply_id)
+        state = conversation.advance(state, conversation.node(state.at).reply(reply_id))
+        page = client.get(path).text
+        current = page.split('class="vignette now"', 1)[1]
+        assert escape(conversation.node(state.at).patient) in current
+        assert f"Step {step + 1}: what do you say?" in page
+
+
+def test_a_poor_path_reaches_another_ending_and_does_not_pass(client, db, student, conversation):
+    path = begin(client, conversation)
+    replies = worst_path(conversation)
+    for step, reply_id in enumerate(replies, start=1):
+        say(client, path, step, reply_id)
+    _, end = conversation.play(replies)
+    best_end = conversation.play(list(conversation.best_path))[1]
+    assert end.at != best_end.at
+    page = client.get(path).text
+    assert escape(conversation.ending(end.at).title) in page and "Not passed" in page
+    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.user_id == student.id))
+    assert attempt.ending_ref == end.at and not attempt.is_passed
+
+
+def test_a_repeated_reply_is_recorded_once(client, db, student, conversation):
+    path = begin(client, conversation)
+    assert say(client, path, 1, conversation.best_path[0]).location == path
+    again = say(client, path, 1, conversation.best_path[0])
+    assert again.status_code == 302
+    assert "That reply was already recorded" in client.get(path).text
+    assert rows(db, ItemResponse) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"step": "1"}, "Choose a reply"),
+        ({"step": "1", "reply": "no-such-reply"}, "That reply is not one of those on offer here"),
+        ({"step": "one", "reply": "a"}, "Choose a reply"),
+        ({"reply": "a"}, "Choose a reply"),
+    ],
+)
+def test_a_bad_reply_gets_a_message_and_records_nothing(client, db, student, conversation, data, message):
+    path = begin(client, conversation)
+    response = client.post(path, data=data)
+    assert response.status_code == 422
+    assert message in response.text and 'class="error-summary"' in response.text
+    assert escape(conversation.node(conversation.start).patient) in response.text
+    assert rows(db, ItemResponse) == 0
+
+
+def test_restarting_sets_the_old_path_aside_and_begins_again(client, db, student, conversation):
+    path = begin(client, conversation)
+    say(client, path, 1, conversation.best_path[0])
+    response = client.post(f"/learn/conversations/{conversation.id}/restart")
+    fresh = response.location
+    assert fresh != path
+    page = client.get(fresh).text
+    assert "Step 1: what do you say?" in page
+    old = db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == int(path.rsplit("/", 1)[1])))
+    assert old.abandoned_at is not None and old.submitted_at is None
+    assert rows(db, ItemResponse, attempt_id=old.id) == 1  # kept: the log is never rewritten
+    set_aside = client.get(path, follow_redirects=True).text
+    assert "set aside when you started again" in set_aside
+    assert rows(db, QuizAttempt, user_id=student.id) == 2
+
+
+def test_front_page_lists_finished_conversations_with_their_endings(client, student, conversation):
+    path = begin(client, conversation)
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        say(client, path, step, reply_id)
+    page = client.get(f"/learn/conversations/{conversation.id}").text
+    ending = conversation.ending(conversation.play(list(conversation.best_path))[1].at)
+    assert escape(ending.title) in page and "Play it again" in page
+    module_page = client.get(f"/learn/modules/{conversation.module_id}").text
+    assert escape(conversation.title) in module_page and "Passed (best 100%)" in module_page
+
+
+def test_replying_after_the_ending_changes_nothing(client, db, student, conversation):
+    path = begin(client, conversation)
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        say(client, path, step, reply_id)
+    before = rows(db, ItemResponse)
+    response = say(client, path, len(conversation.best_path) + 1, conversation.best_path[0])
+    assert response.status_code == 302 and rows(db, ItemResponse) == before
+    assert "This conversation has already ended" in client.get(path).text
+
+
+def test_a_conversation_updated_mid_way_starts_again(client, db, student, conversation):
+    path = begin(client, conversation)
+    say(client, path, 1, conversation.best_path[0])
+    db.session.execute(update(QuizAttempt).values(content_version="older"))
+    db.session.commit()
+    response = client.get(path)
+    assert response.location == f"/learn/conversations/{conversation.id}"
+    assert "updated since you began it" in client.get(response.location).text
+
+
+def test_quiz_and_conversation_addresses_send_each_attempt_to_its_own_page(client, student, conversation, quiz):
+    talk = begin(client, conversation)
+    talk_id = talk.rsplit("/", 1)[1]
+    assert client.get(f"/learn/attempts/{talk_id}").location == talk
+    assert client.get(f"/learn/attempts/{talk_id}/results").location == f"/learn/attempts/{talk_id}"
+    test = client.post(f"/learn/quizzes/{quiz.id}/attempts").location
+    assert client.get(f"/learn/conversations/attempts/{test.rsplit('/', 1)[1]}").location == test
+
+
+def test_another_learners_conversation_is_a_404(client, db, auth, conversation):
+    auth.create("student", email="alice@example.org", name="Alice Zephyrine")
+    auth.sign_in("alice@example.org")
+    path = begin(client, conversation)
+    say(client, path, 1, conversation.best_path[0])
+    auth.sign_out()
+    auth.as_role("student")
+    for response in (client.get(path), say(client, path, 2, conversation.best_path[1])):
+        assert response.status_code == 404
+        assert "Alice" not in response.text
+    assert rows(db, ItemResponse) == 1
+
+
+def test_the_play_page_runs_the_same_queries_however_far_the_conversation_has_gone(
+    client, student, conversation, count_queries
+):
+    path = begin(client, conversation)
+    counts = []
+    for step, reply_id in enumerate(conversation.best_path[:4], start=1):
+        with count_queries() as counted:
+            assert client.get(path).status_code == 200
+        counts.append(counted.count)
+        say(client, path, step, reply_id)
+    assert len(set(counts)) == 1 and counts[0] <= 4, counts
+
+
+def test_the_glossary_lists_every_term_with_where_it_is_used(client, student, catalog):
+    page = client.get("/learn/glossary").text
+    assert len(re.findall(r'<dt id="term-', page)) == len(catalog.glossary)
+    term = catalog.glossary[0]
+    lesson = catalog.lessons_using(term.id)[0]
+    entry = page.split(f'id="term-{term.id}"', 1)[1].split("</dd>", 1)[0]
+    assert f"/learn/modules/{lesson.module_id}/lessons/{lesson.id}" in entry
+    lesson_page = client.get(f"/learn/modules/{lesson.module_id}/lessons/{lesson.id}").text
+    assert f'href="/learn/glossary#term-{term.id}"' in lesson_page
+    assert "\x02" not in lesson_page  # every placeholder was filled
+
+
+def test_a_lesson_shows_its_key_points_and_its_charts_with_their_numbers(client, student, catalog):
+    module = catalog.module("the-evidence")
+    chart = next(c for c in module.charts if c.id == "fuentes-nrs")
+    lesson = next(
+        lesson for lesson in module.lessons if f'id="chart-{chart.id}"' in "".join(s.html for s in lesson.sections)
+    )
+    page = client.get(f"/learn/modules/{module.id}/lessons/{lesson.id}").text
+    figure = page.split(f'id="chart-{chart.id}"', 1)[1].split("</figure>", 1)[0]
+    assert 'role="img"' in figure and f'<title id="chart-{chart.id}-title">{escape(chart.title)}</title>' in figure
+    for bar in chart.bars:
+        assert f"<td>{escape(bar.value_text)}</td>" in figure
+    assert '<h2 id="key-points">Key points</h2>' in page
+    assert all(point in page for point in lesson.key_points)
