@@ -1,5 +1,8 @@
 """The `alliance` command: Flask's CLI over the app factory, plus content and user commands."""
 
+import csv
+import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -12,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from app.config import ConfigError, content_dirs_from_env
 from app.content import ContentError, check_dirs, content_dirs
+from app.content.loader import build_catalog
 from app.errors import startup_failure
 from app.models import ROLES
 
@@ -42,6 +46,12 @@ def content() -> None:
     """Check lesson modules and quizzes."""
 
 
+def _folders(dirs: tuple[Path, ...]) -> list[Path]:
+    """The shipped content plus DIRS, or plus ALLIANCE_CONTENT_DIRS when no DIRS are given: as the app loads it."""
+    extra = list(dirs) if dirs else content_dirs_from_env(os.environ.get("ALLIANCE_CONTENT_DIRS"))
+    return content_dirs(extra)
+
+
 @content.command("check", with_appcontext=False)
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
 def content_check(dirs: tuple[Path, ...]) -> None:
@@ -50,12 +60,42 @@ def content_check(dirs: tuple[Path, ...]) -> None:
     With DIRS, checks those folders beside the shipped content, as the app would load them;
     without, the shipped content and ALLIANCE_CONTENT_DIRS.
     """
-    extra = list(dirs) if dirs else content_dirs_from_env(os.environ.get("ALLIANCE_CONTENT_DIRS"))
-    problems = check_dirs(content_dirs(extra), explicit=frozenset(dirs))
+    problems = check_dirs(_folders(dirs), explicit=frozenset(dirs))
     if problems:
         click.echo(ContentError(problems).report(), err=True)
         sys.exit(1)
     click.echo("Content is valid.")
+
+
+@content.command("figures", with_appcontext=False)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
+def content_figures(fmt: str, dirs: tuple[Path, ...]) -> None:
+    """List every figure the modules quote, with what it measures and its study, for checking against sources."""
+    try:
+        catalog = build_catalog(_folders(dirs), explicit=frozenset(dirs))
+    except ContentError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    records = [
+        {
+            "module": module.id,
+            "value": figure.value,
+            "measures": figure.measures,
+            "study": figure.study,
+            "reference": module.reference(figure.study).text,
+        }
+        for module in catalog.modules
+        for figure in module.figures
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["module", "value", "measures", "study", "reference"])
+    writer.writeheader()
+    writer.writerows(records)
+    click.echo(out.getvalue(), nl=False)
 
 
 @cli.group()

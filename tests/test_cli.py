@@ -1,5 +1,8 @@
 """The `alliance` console script, run as a user runs it: content check, database, accounts, refusing broken content."""
 
+import csv
+import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -131,6 +134,24 @@ def test_content_check_prints_every_problem_with_file_line_and_a_count(tmp_path)
     assert_reported(lines[:-1])
     assert lines[-1] == f"{len(EXPECTED_PROBLEMS)} problems found in the content."
     assert "valid" not in result.stdout
+
+
+def test_content_figures_lists_every_quoted_figure_for_reviewers(tmp_path):
+    from app.content import content_dirs
+    from app.content.loader import build_catalog
+
+    shipped = build_catalog(content_dirs())
+    expected = [(m.id, f.value, f.study) for m in shipped.modules for f in m.figures]
+    as_csv = alliance("content", "figures", env=environment(tmp_path), cwd=tmp_path)
+    assert as_csv.returncode == 0, as_csv.stderr
+    table = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [(r["module"], r["value"], r["study"]) for r in table] == expected
+    assert all(r["measures"] and r["reference"] for r in table)
+    as_json = alliance("content", "figures", "--format", "json", env=environment(tmp_path), cwd=tmp_path)
+    assert [(r["module"], r["value"], r["study"]) for r in json.loads(as_json.stdout)] == expected
+    broken = alliance("content", "figures", "nowhere", env=environment(tmp_path), cwd=tmp_path)
+    assert broken.returncode == 1 and "nowhere: no such folder" in broken.stderr
+    assert_no_traceback(broken)
 
 
 def test_content_check_reports_a_missing_folder(tmp_path):
