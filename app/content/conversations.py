@@ -108,6 +108,7 @@ class Ending:
     title: str
     outcome: str
     debrief_html: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -250,12 +251,14 @@ def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
         for number, raw in check.mappings(data, "nodes", "the conversation")
         if (node := _node(raw, number, check, counters))
     ]
+    # Ids as the file declares them, so one broken node is not also reported as missing wherever it is named.
+    declared = _declared(data, "nodes")
     ids: dict[str, int] = {}
-    for thing_id, line in [(n.id, n.line) for n in nodes] + [(e.id, data.line_of("endings")) for e in endings]:
+    for thing_id, line in declared + _declared(data, "endings"):
         if thing_id in ids:
             check.problem(line, f"two nodes or endings have the id '{thing_id}'")
         ids[thing_id] = line
-    if start and nodes and start not in {n.id for n in nodes}:
+    if start and declared and start not in {node_id for node_id, _ in declared}:
         check.problem(data.line_of("start"), f"the conversation starts at '{start}', which is not a node")
     for node in nodes:
         for reply in node.replies:
@@ -286,6 +289,12 @@ def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
         return None
     max_score, best_path = explored
     return replace(conversation, max_score=max_score, best_path=tuple(best_path))
+
+
+def _declared(data: Mapping, key: str) -> list[tuple[str, int]]:
+    """The (id, line) of every entry of a list that names an id, valid or not."""
+    entries = data.get(key) if isinstance(data.get(key), list) else []
+    return [(e["id"], e.line_of("id")) for e in entries if isinstance(e, Mapping) and isinstance(e.get("id"), str)]
 
 
 def _counters(data: Mapping, check: Checker) -> dict[str, Counter]:
@@ -329,7 +338,7 @@ def _endings(data: Mapping, check: Checker) -> list[Ending]:
                 raw.line_of("outcome"), f"{what}: 'outcome' must be one of good, mixed, poor (not {outcome!r})"
             )
         elif ending_id and title and debrief:
-            endings.append(Ending(ending_id, title, outcome, markdown.render(debrief)))
+            endings.append(Ending(ending_id, title, outcome, markdown.render(debrief), raw.line))
     return endings
 
 
@@ -350,9 +359,12 @@ def _node(raw: Mapping, number: int, check: Checker, counters: dict[str, Counter
     ]
     if len({r.id for r in replies}) != len(replies):
         check.problem(raw.line_of("replies"), f"{what}: two replies have the same id")
-    best = [r for r in replies if r.grade == "best"]
-    if replies and len(best) != 1:
-        check.problem(raw.line_of("replies"), f"{what} needs exactly one reply graded 'best', not {len(best)}")
+    # Counted from the file, so a reply with some other problem is not also miscounted here.
+    graded = [entry.get("grade") for entry in raw.get("replies") or [] if isinstance(entry, Mapping)]
+    if graded and graded.count("best") != 1:
+        check.problem(
+            raw.line_of("replies"), f"{what} needs exactly one reply graded 'best', not {graded.count('best')}"
+        )
     if len(check.problems) > before:
         return None
     return Node(node_id, " ".join(narration.split()), " ".join(patient.split()), tuple(replies), raw.line)
@@ -535,11 +547,12 @@ def _explore(conversation: Conversation, check: Checker, data: Mapping) -> tuple
                     )
     for ending in conversation.endings:
         if ending.id not in reached_nodes:
-            check.problem(data.line_of("endings"), f"the ending '{ending.id}' is unreachable: no path leads to it")
+            check.problem(ending.line, f"the ending '{ending.id}' is unreachable: no path leads to it")
 
     components, component_of = _strongly_connected(edges)
     # Can each state still reach an ending? Components come out of Tarjan's algorithm in reverse
     # topological order, so every component's successors are settled before it.
+    farmed: set[tuple[str, str]] = set()
     best: dict[int, float | None] = {}
     for index, component in enumerate(components):
         value: float | None = 0.0 if any(conversation.is_ending(s) for s in component) else None
@@ -547,7 +560,8 @@ def _explore(conversation: Conversation, check: Checker, data: Mapping) -> tuple
             for reply_id, after, score in edges[state]:
                 target = component_of[after]
                 if target == index:
-                    if score > 0:
+                    if score > 0 and (state.at, reply_id) not in farmed:
+                        farmed.add((state.at, reply_id))
                         node = conversation.node(state.at)
                         check.problem(
                             node.reply(reply_id).line,
