@@ -74,11 +74,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app import auth, errors, learn, public, templating
+    from app import admin, auth, errors, learn, public, teach, templating
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(learn.bp, url_prefix="/learn")
+    app.register_blueprint(teach.bp, url_prefix="/teach")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     errors.register(app)
     app.after_request(_security_headers)
     templating.register(app)

@@ -1,5 +1,15 @@
 """The database models."""
 
+from app.models.teaching import (
+    ITEM_KINDS,
+    Assignment,
+    Cohort,
+    CohortEducator,
+    CohortMember,
+    Course,
+    CourseItem,
+    PasswordLink,
+)
 from app.models.tracking import (
     CompetencyProgress,
     ItemResponse,
@@ -11,7 +21,15 @@ from app.models.tracking import (
 from app.models.user import ROLES, User
 
 __all__ = [
+    "ITEM_KINDS",
     "ROLES",
+    "Assignment",
+    "Cohort",
+    "CohortEducator",
+    "CohortMember",
+    "Course",
+    "CourseItem",
+    "PasswordLink",
     "CompetencyProgress",
     "ItemResponse",
     "LearningEvent",

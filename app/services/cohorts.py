@@ -1,0 +1,201 @@
+"""Cohorts: who teaches them, who is in them, how students join, and the courses assigned to them."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import exists, select
+
+from app.extensions import db
+from app.models import Assignment, Cohort, CohortEducator, CohortMember, Course, User
+from app.models.types import utcnow
+from app.services import sql
+
+# No 0/O, 1/I/L: a join code is read aloud in class and typed from a slide.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class CohortError(ValueError):
+    """A change to a cohort that cannot be made, with a message for the person who asked."""
+
+
+def new_join_code() -> str:
+    """A random join code, easy to read aloud."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    """A join code as typed (any case, spaces or dashes) in its stored form."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def is_teaching(user_id: int):
+    """SQL: the cohort is taught by this educator (owned or shared)."""
+    return exists().where(CohortEducator.cohort_id == Cohort.id, CohortEducator.user_id == user_id)
+
+
+def cohorts_for(user: User) -> list[Cohort]:
+    """The cohorts an educator owns or shares (admins: every cohort), by name."""
+    query = select(Cohort).order_by(Cohort.name, Cohort.id)
+    if not user.is_admin:
+        query = query.where(is_teaching(user.id))
+    return list(db.session.scalars(query))
+
+
+def get_for(user: User, cohort_id: int) -> Cohort | None:
+    """A cohort the educator may see; one they do not teach answers like a missing one."""
+    if not 0 < cohort_id < 2**31:
+        return None
+    query = select(Cohort).where(Cohort.id == cohort_id)
+    if not user.is_admin:
+        query = query.where(is_teaching(user.id))
+    return db.session.scalar(query)
+
+
+def create(owner: User, name: str) -> Cohort:
+    """A new cohort owned by `owner`, with a fresh join code."""
+    cohort = Cohort(name=name.strip(), join_code=new_join_code(), created_by_id=owner.id)
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(CohortEducator(cohort_id=cohort.id, user_id=owner.id, is_owner=True))
+    db.session.flush()
+    return cohort
+
+
+def educators(cohort: Cohort) -> list[tuple[CohortEducator, User]]:
+    """Who teaches the cohort, owner first."""
+    return list(
+        db.session.execute(
+            select(CohortEducator, User)
+            .join(User, User.id == CohortEducator.user_id)
+            .where(CohortEducator.cohort_id == cohort.id)
+            .order_by(CohortEducator.is_owner.desc(), User.display_name)
+        ).tuples()
+    )
+
+
+_add_educator = sql.InsertIfAbsent(CohortEducator, conflict=["cohort_id", "user_id"])
+
+
+def share(cohort: Cohort, email: str) -> User:
+    """Let another educator see and run the cohort."""
+    colleague = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if colleague is None or not colleague.is_educator or not colleague.is_active:
+        raise CohortError("There is no active educator account with that email address.")
+    if not _add_educator({"cohort_id": cohort.id, "user_id": colleague.id, "is_owner": False, "added_at": utcnow()}):
+        raise CohortError(f"{colleague.display_name} already teaches this cohort.")
+    return colleague
+
+
+def members(cohort: Cohort) -> list[tuple[CohortMember, User]]:
+    """The cohort's current students, by name."""
+    return list(
+        db.session.execute(
+            select(CohortMember, User)
+            .join(User, User.id == CohortMember.user_id)
+            .where(CohortMember.cohort_id == cohort.id, CohortMember.removed_at.is_(None))
+            .order_by(User.display_name, User.id)
+        ).tuples()
+    )
+
+
+def member_ids(cohort_id: int):
+    """SQL: the ids of the cohort's current students (for IN clauses: no list of ids is built)."""
+    return select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
+
+
+_add_member = sql.Upsert(
+    CohortMember,
+    conflict=["cohort_id", "user_id"],
+    # Joining again after being removed re-opens the same membership row.
+    update={"removed_at": lambda t, e: None},
+)
+
+
+def add_member(cohort: Cohort, user_id: int, via: str) -> None:
+    """Put a student in the cohort (again, if they had been removed)."""
+    _add_member([{"cohort_id": cohort.id, "user_id": user_id, "joined_via": via, "joined_at": utcnow()}])
+
+
+def join(user: User, code: str) -> Cohort:
+    """A student joins a cohort with its code."""
+    cohort = db.session.scalar(select(Cohort).where(Cohort.join_code == normalise_code(code)))
+    if cohort is None:
+        raise CohortError("No cohort has that join code. Check it with your educator.")
+    if not cohort.is_join_open:
+        raise CohortError("This cohort is not taking new members. Ask your educator.")
+    add_member(cohort, user.id, "code")
+    return cohort
+
+
+def remove_member(cohort: Cohort, user_id: int) -> bool:
+    """End a student's membership; their learning records are kept. False if they were not a member."""
+    member = db.session.scalar(
+        select(CohortMember).where(
+            CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id, CohortMember.removed_at.is_(None)
+        )
+    )
+    if member is None:
+        return False
+    member.removed_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def assign(cohort: Cohort, course: Course, by: User, starts_on: date | None, due_on: date | None) -> Assignment:
+    """Assign a published course to the cohort, or change the dates of an existing assignment."""
+    if not course.is_published:
+        raise CohortError("Publish the course before assigning it.")
+    if starts_on and due_on and due_on < starts_on:
+        raise CohortError("The due date must not be before the start date.")
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.cohort_id == cohort.id, Assignment.course_id == course.id)
+    )
+    if assignment is None:
+        assignment = Assignment(cohort_id=cohort.id, course_id=course.id, assigned_by_id=by.id)
+        db.session.add(assignment)
+    assignment.starts_on, assignment.due_on = starts_on, due_on
+    db.session.flush()
+    return assignment
+
+
+def assignments(cohort: Cohort) -> list[Assignment]:
+    """The courses assigned to a cohort, soonest due first."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.cohort_id == cohort.id)
+            .order_by(Assignment.due_on.is_(None), Assignment.due_on, Assignment.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """A course assigned to the learner through one of their cohorts."""
+
+    assignment: Assignment
+    course: Course
+    cohort: Cohort
+
+    def is_overdue(self, today: date, done: bool) -> bool:
+        """Past its due date and not complete."""
+        return bool(self.assignment.due_on and self.assignment.due_on < today and not done)
+
+    def has_started(self, today: date) -> bool:
+        """Its start date (if any) has come."""
+        return self.assignment.starts_on is None or self.assignment.starts_on <= today
+
+
+def learner_assignments(user_id: int) -> list[Assigned]:
+    """Published courses assigned to the learner's current cohorts, soonest due first."""
+    rows = db.session.execute(
+        select(Assignment, Course, Cohort)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(Cohort, Cohort.id == Assignment.cohort_id)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.user_id == user_id, CohortMember.removed_at.is_(None), Course.is_published.is_(True))
+        .order_by(Assignment.due_on.is_(None), Assignment.due_on, Course.title)
+    ).tuples()
+    return [Assigned(a, course, cohort) for a, course, cohort in rows]

@@ -1,0 +1,119 @@
+"""Cohort views: members, joining, sharing and assignments. Thin: the cohort service does the work."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.errors import not_found
+from app.extensions import db
+from app.services import cohorts, courses
+from app.teach import bp
+from app.teach.forms import AssignForm, CohortForm, ItemActionForm, ShareForm
+
+
+def cohort_or_404(cohort_id: int):
+    """A cohort the educator teaches; any other answers like a missing one."""
+    cohort = cohorts.get_for(current_user, cohort_id)
+    if cohort is None:
+        not_found("There is no cohort of yours at this address.")
+    return cohort
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+def new_cohort():
+    """Create a cohort with its own join code."""
+    form = CohortForm()
+    if form.validate_on_submit():
+        cohort = cohorts.create(current_user, form.name.data)
+        db.session.commit()
+        flash(f"Cohort created. Students join with the code {cohort.join_code}.", "success")
+        return redirect(url_for(".cohort", cohort_id=cohort.id))
+    return render_template("teach/cohort_form.html", form=form), 422 if form.errors else 200
+
+
+def _assign_form(form: AssignForm | None = None) -> AssignForm:
+    form = form or AssignForm()
+    form.course.choices = [("", "Choose a published course…")] + [
+        (str(c.id), c.title) for c in courses.visible_courses(current_user) if c.is_published
+    ]
+    return form
+
+
+def _page(cohort, share_form=None, assign_form=None, status=200):
+    return render_template(
+        "teach/cohort.html",
+        cohort=cohort,
+        members=cohorts.members(cohort),
+        educators=cohorts.educators(cohort),
+        assignments=cohorts.assignments(cohort),
+        share_form=share_form or ShareForm(),
+        assign_form=_assign_form(assign_form),
+        action_form=ItemActionForm(),
+        join_url=f"{request.url_root}learn/join/{cohort.join_code}",
+    ), status
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+def cohort(cohort_id: int):
+    """A cohort: its students, join code and link, co-educators and assigned courses."""
+    return _page(cohort_or_404(cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/share")
+def share_cohort(cohort_id: int):
+    """Let a co-educator see and run the cohort."""
+    cohort = cohort_or_404(cohort_id)
+    form = ShareForm()
+    if form.validate_on_submit():
+        try:
+            colleague = cohorts.share(cohort, form.email.data)
+        except cohorts.CohortError as exc:
+            db.session.rollback()
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"{colleague.display_name} now teaches this cohort with you.", "success")
+            return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="educators"))
+    return _page(cohort, share_form=form, status=422)
+
+
+@bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
+def remove_member(cohort_id: int, user_id: int):
+    """Take a student out of the cohort; their learning records are kept."""
+    cohort = cohort_or_404(cohort_id)
+    if cohorts.remove_member(cohort, user_id):
+        db.session.commit()
+        flash("The student was removed from the cohort. Their learning records are kept.", "success")
+    else:
+        flash("That student is not in this cohort; nothing was changed.", "info")
+    return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="members"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/joining")
+def set_joining(cohort_id: int):
+    """Open or close joining by code."""
+    cohort = cohort_or_404(cohort_id)
+    cohort.is_join_open = request.form.get("action") == "open"
+    db.session.commit()
+    flash("Students can join with the code." if cohort.is_join_open else "Joining by code is closed.", "success")
+    return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="joining"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/assignments")
+def assign_course(cohort_id: int):
+    """Assign a published course to the cohort, with optional start and due dates."""
+    cohort = cohort_or_404(cohort_id)
+    form = _assign_form(AssignForm())
+    if form.validate_on_submit():
+        course = courses.get_visible(current_user, int(form.course.data))
+        try:
+            if course is None:
+                raise cohorts.CohortError("That course is not one you can assign.")
+            cohorts.assign(cohort, course, current_user, form.starts_on.data, form.due_on.data)
+        except cohorts.CohortError as exc:
+            db.session.rollback()
+            form.course.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"“{course.title}” is assigned to {cohort.name}.", "success")
+            return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="assignments"))
+    return _page(cohort, assign_form=form, status=422)
