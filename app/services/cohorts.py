@@ -71,7 +71,7 @@ def educators(cohort: Cohort) -> list[tuple[CohortEducator, User]]:
             .join(User, User.id == CohortEducator.user_id)
             .where(CohortEducator.cohort_id == cohort.id)
             .order_by(CohortEducator.is_owner.desc(), User.display_name)
-        ).tuples()
+        ).all()
     )
 
 
@@ -96,7 +96,7 @@ def members(cohort: Cohort) -> list[tuple[CohortMember, User]]:
             .join(User, User.id == CohortMember.user_id)
             .where(CohortMember.cohort_id == cohort.id, CohortMember.removed_at.is_(None))
             .order_by(User.display_name, User.id)
-        ).tuples()
+        ).all()
     )
 
 
@@ -197,5 +197,5 @@ def learner_assignments(user_id: int) -> list[Assigned]:
         .join(CohortMember, CohortMember.cohort_id == Cohort.id)
         .where(CohortMember.user_id == user_id, CohortMember.removed_at.is_(None), Course.is_published.is_(True))
         .order_by(Assignment.due_on.is_(None), Assignment.due_on, Course.title)
-    ).tuples()
+    ).all()
     return [Assigned(a, course, cohort) for a, course, cohort in rows]
