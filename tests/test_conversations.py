@@ -656,3 +656,18 @@ def test_every_shipped_node_and_ending_can_be_reached(shipped):
         reached = {state.at for state in seen}
         every = {n.id for n in conversation.nodes} | {e.id for e in conversation.endings}
         assert reached == every, f"{conversation.id}: never reached {sorted(every - reached)}"
+
+
+def test_the_pass_rule_needs_the_mark_no_harmful_reply_and_no_poor_ending():
+    from app.content.conversations import Ending, Reply, passes
+
+    def said(grade: str) -> Reply:
+        return Reply(grade, "", grade, 0.0, ("comm.empathy",), "", (), (), 1)
+
+    good, poor = Ending("g", "Good", "good", ""), Ending("p", "Poor", "poor", "")
+    fine = [said("best"), said("acceptable")]
+    assert passes(70, 70, good, fine)
+    assert not passes(69.9, 70, good, fine)
+    assert not passes(100, 70, poor, fine)
+    assert not passes(90, 70, good, [*fine, said("harmful")])
+    assert passes(90, 70, good, [*fine, said("unhelpful")])

@@ -202,6 +202,12 @@ class Conversation:
         return state.at in self._endings
 
 
+def passes(percent: float, pass_mark: int, ending: Ending, replies: list[Reply]) -> bool:
+    """The pass rule: the pass mark reached, no poor ending, and no harmful reply on the way."""
+    # Points alone do not pass a consultation that ends badly or harmed the patient on the way.
+    return percent >= pass_mark and ending.outcome != "poor" and all(r.grade != "harmful" for r in replies)
+
+
 def grade_reply(node: Node, reply: Reply) -> Grade:
     """Grade one reply like a scenario item: it counts for the best reply's competencies and its own."""
     return Grade(

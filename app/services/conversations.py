@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.content.conversations import Conversation, State, Step, grade_reply
+from app.content.conversations import Conversation, State, Step, grade_reply, passes
 from app.extensions import db
 from app.models import ItemResponse, QuizAttempt
 from app.models.types import utcnow
@@ -119,8 +119,7 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
     score = sum(s.reply.score for s in where.steps) + chosen.score
     percent = 100.0 * score / conversation.max_score if conversation.max_score else 0.0
     ending = conversation.ending(after.at)
-    # Points alone do not pass a consultation that ends badly for the patient.
-    is_passed = percent >= attempt.pass_mark and ending.outcome != "poor"
+    is_passed = passes(percent, attempt.pass_mark, ending, [*(s.reply for s in where.steps), chosen])
     result = {"submitted_at": now, "score": score, "is_passed": is_passed, "ending_ref": after.at}
     claimed = db.session.execute(
         update(QuizAttempt)
