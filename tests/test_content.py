@@ -968,3 +968,10 @@ def test_reviewer_comments_are_left_out_and_underlined_headings_refused(tmp_path
     with pytest.raises(ContentError) as raised:
         build([root])
     assert any(p.line == 2 and "level-1 heading" in p.message for p in raised.value.problems)
+
+
+def test_an_empty_table_corner_is_not_rendered_as_a_header_cell():
+    from app.content import markdown
+
+    html = markdown.render("| | AL | SL |\n|---|---|---|\n| Pain | 1.83 | 1.03 |\n")
+    assert "<th></th>" not in html and "<td></td>" in html and "<th>AL</th>" in html

@@ -97,7 +97,8 @@ def render(
             inner = term_link(term_id, shown)
         return before + inner + after
 
-    return _PLACEHOLDER_RE.sub(swap, html)
+    # A table's empty corner cell is no header of anything: as a header cell it confuses screen readers.
+    return _PLACEHOLDER_RE.sub(swap, html).replace("<th></th>", "<td></td>")
 
 
 def term_link(term_id: str, shown: str) -> str:

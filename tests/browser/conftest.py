@@ -199,12 +199,32 @@ class Learner:
         """The radio button of a scenario option inside its item's group, found by its label."""
         return self.item_group(number, total).get_by_role("radio", name=text_of(option.text_html), exact=True)
 
-    def choose(self, quiz, choices: dict, skip: tuple[int, ...] = ()) -> None:
-        """Check the chosen option (item id -> option) of every item whose number is not in `skip`."""
-        total = len(quiz.items)
+    def answer(self, quiz, number: int, item, answer) -> None:
+        """Give item `number` this answer (as the item type grades it) through its controls, found by their labels."""
+        group = self.item_group(number, len(quiz.items))
+        if item.type == "scenario":
+            group.get_by_role("radio", name=text_of(item.option(answer).text_html), exact=True).check()
+        elif item.type == "ordering":
+            for index, position in enumerate(answer):
+                group.get_by_role("combobox", name=text_of(item.steps_html[index]), exact=True).select_option(
+                    str(position)
+                )
+        elif item.type == "matching":
+            for pair, choice in zip(item.pairs, answer, strict=True):
+                group.get_by_role("combobox", name=text_of(pair.prompt_html), exact=True).select_option(label=choice)
+        elif item.type == "multiple_response":
+            for option in item.options:
+                group.get_by_role("checkbox", name=text_of(option.text_html), exact=True).set_checked(
+                    option.id in answer
+                )
+        else:
+            pytest.fail(f"no way to answer an item of type {item.type!r} in the browser")
+
+    def choose(self, quiz, answers: dict, skip: tuple[int, ...] = ()) -> None:
+        """Answer every item whose number is not in `skip` (answers: item id -> the answer as graded)."""
         for number, item in enumerate(quiz.items, start=1):
             if number not in skip:
-                self.option_radio(number, total, choices[item.id]).check()
+                self.answer(quiz, number, item, answers[item.id])
 
     def complete_first_lesson(self, module) -> None:
         """Open the module's first lesson and press its Complete button."""
@@ -280,8 +300,12 @@ def module_quiz(live_server, learning_module):
 
 @pytest.fixture(scope="session")
 def answer_key(module_quiz) -> dict:
-    """The deterministic answers the tests give: the first option of every item (item id -> option)."""
-    return {item.id: item.options[0] for item in module_quiz.items}
+    """The deterministic answers the tests give (item id -> answer as graded): a scenario item's first
+    option, whatever its grade; the right answer to every other item type."""
+    return {
+        item.id: item.options[0].id if item.type == "scenario" else item.handler.right_answer(item)
+        for item in module_quiz.items
+    }
 
 
 @pytest.fixture(scope="session")
