@@ -27,6 +27,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        # SQLite's own lower() folds only A-Z; searches by name must fold "É" as PostgreSQL does.
+        dbapi_connection.create_function(
+            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+        )
 
 
 # Pages use no inline script or style and load nothing from elsewhere, so the policy can be strict.

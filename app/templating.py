@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask import Flask, url_for
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.content import catalog, markdown
@@ -33,6 +34,11 @@ def register(app: Flask) -> None:
     def percent(value: float | None) -> str:
         """A percentage without needless decimals."""
         return "" if value is None else f"{value:.0f}%"
+
+    @app.template_global("csrf_field")
+    def csrf_field() -> Markup:
+        """The CSRF token as a hidden input with no id, so a page may hold many forms without repeating an id."""
+        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
     app.jinja_env.globals.update(grade_labels=GRADE_LABELS, field_name=field_name, outcomes=OUTCOMES)
     app.jinja_env.trim_blocks = True

@@ -975,3 +975,21 @@ def test_an_empty_table_corner_is_not_rendered_as_a_header_cell():
 
     html = markdown.render("| | AL | SL |\n|---|---|---|\n| Pain | 1.83 | 1.03 |\n")
     assert "<th></th>" not in html and "<td></td>" in html and "<th>AL</th>" in html
+
+
+def test_a_chart_value_must_be_a_finite_number_and_a_chart_is_placed_once(tree):
+    tree.module["charts"] = [
+        {
+            "id": "groups",
+            "title": "Group sizes",
+            "description": "How many people were in each group.",
+            "axis": "People",
+            "study": "bordin1979",
+            "bars": [{"label": "A", "value": "nan"}, {"label": "B", "value": "30"}],
+        }
+    ]
+    tree.lessons["01-first.md"] += "\n{{chart: groups}}\n\n{{chart: groups}}\n"
+    tree.write()
+    problems = problems_in(tree.root)
+    assert find(problems, tree.module_file, "'value' must be a number, not 'nan'")
+    assert find(problems, tree.lesson("01-first.md"), "places the chart 'groups' a second time")

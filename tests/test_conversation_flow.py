@@ -239,3 +239,15 @@ def test_a_lesson_shows_its_key_points_and_its_charts_with_their_numbers(client,
         assert f"<td>{escape(bar.value_text)}</td>" in figure
     assert '<h2 id="key-points">Key points</h2>' in page
     assert all(point in page for point in lesson.key_points)
+
+
+def test_a_finished_conversation_no_longer_offered_answers_404_not_an_error(client, db, student, conversation):
+    path = begin(client, conversation)
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        say(client, path, step, reply_id)
+    db.session.execute(update(QuizAttempt).values(quiz_ref="retired-conversation"))
+    db.session.commit()
+    attempt_id = path.rsplit("/", 1)[1]
+    for url in (f"/learn/attempts/{attempt_id}/results", path):
+        response = client.get(url)
+        assert response.status_code == 404 and "no longer offered" in response.text

@@ -423,7 +423,9 @@ def test_a_route_never_taken_because_an_earlier_one_always_wins(talk):
         {"to": "guarded"},
     ]
     problems = talk.problems()
-    problem = find(problems, "is never taken")
+    problem = find(problems, "route to 'open-up' is never taken")
+    # The last route, with no condition, is never taken either: the first always wins.
+    assert find(problems, "route to 'guarded' is never taken").line == talk.line("- id: middle", "- to: guarded")
     assert problem.message == (
         "node 'middle', reply 'a': the route to 'open-up' is never taken on any path "
         "(its conditions never hold together, or an earlier route always wins)"
@@ -671,3 +673,24 @@ def test_the_pass_rule_needs_the_mark_no_harmful_reply_and_no_poor_ending():
     assert not passes(100, 70, poor, fine)
     assert not passes(90, 70, good, [*fine, said("harmful")])
     assert passes(90, 70, good, [*fine, said("unhelpful")])
+
+
+def test_a_fallback_route_that_can_never_be_taken(talk):
+    # trust never falls below 0, so the first route always holds and the fallback is dead.
+    talk.reply("middle", "a")["next"] = [{"if": "trust >= 0", "to": "guarded"}, {"to": "open-up"}]
+    problems = talk.problems()
+    assert find(problems, "route to 'open-up' is never taken").line == talk.line("- id: middle", "- to: open-up")
+
+
+def test_a_list_where_a_grade_or_outcome_belongs_gets_a_message_not_a_crash(talk):
+    talk.reply("opening", "a")["grade"] = ["best"]
+    talk.data["endings"][0]["outcome"] = ["good"]
+    messages = [p.message for p in talk.problems()]
+    assert any("'grade' must be one of best, acceptable, unhelpful, harmful (not ['best'])" in m for m in messages)
+    assert any("'outcome' must be one of good, mixed, poor (not ['good'])" in m for m in messages)
+
+
+def test_glossary_links_and_citations_are_refused_outside_lessons(talk):
+    talk.reply("opening", "a")["feedback"] = "Builds [[rapport]] as Fuentes showed [@fuentes2014]."
+    problems = talk.problems()
+    assert "uses [[rapport]], which works only in lessons" in find(problems, "works only in lessons").message

@@ -139,7 +139,7 @@ def test_a_forged_answer_is_refused_with_a_message(client, db, student, quiz):
     data[f"item-{forged.id}"] = "zzz"
     response = client.post(url, data=data)
     assert response.status_code == 422
-    assert "is not one of its options" in response.text
+    assert "The reply chosen is not one of this item&#39;s options; choose again." in response.text
     assert rows(db, ItemResponse) == 0
 
 

@@ -19,3 +19,60 @@ def test_the_invariants_are_database_constraints(db):
     one_open = [i for i in inspector.get_indexes("quiz_attempt") if i["name"] == "uq_quiz_attempt_one_open"]
     assert one_open and one_open[0]["unique"]
     assert {tuple(c["column_names"]) for c in inspector.get_unique_constraints("user")} == {("email",)}
+
+
+def test_upgrading_and_downgrading_sqlite_keeps_every_learners_rows(tmp_path):
+    """SQLite rebuilds a table to change it; the rebuild must never cascade into the rows that refer to it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import _settings
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'history.sqlite'}", tmp_path))
+    tables = ("user", "quiz_attempt", "item_response", "learning_event")
+
+    def counts() -> dict[str, int]:
+        with db.engine.connect() as conn:
+            return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in tables}
+
+    with app.app_context():
+        upgrade(revision="5d1c2a7e9f30")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (id, email, display_name, password_hash, role, is_active, created_at) '
+                    "VALUES (1, 'a@example.org', 'A', 'x', 'student', 1, '2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO quiz_attempt (id, user_id, quiz_ref, module_ref, content_version, pass_mark, "
+                    "max_score, started_at) VALUES (1, 1, 'q', 'm', 'v', 70, 2, '2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO item_response (attempt_id, user_id, item_ref, item_type, item_version, position, "
+                    "answer, score, max_score, is_correct, competency_refs, answered_at) "
+                    "VALUES (1, 1, 'i', 'scenario', 'v', 1, '\"a\"', 2, 2, 1, '[]', '2026-11-01 10:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO learning_event (user_id, verb, object_ref, content_version, attempt_id, created_at) "
+                    "VALUES (1, 'attempted', 'quiz/q', 'v', 1, '2026-11-01 10:00:00')"
+                )
+            )
+        before = counts()
+        assert before == dict.fromkeys(tables, 1)
+        upgrade()
+        assert counts() == before
+        with db.engine.connect() as conn:
+            assert len(conn.execute(text('SELECT session_token FROM "user"')).scalar()) == 32
+        downgrade(revision="bc59e9b11183")
+        assert counts() == before
+        upgrade()
+        assert counts() == before
+        db.engine.dispose()

@@ -1,5 +1,6 @@
 """Sign-up, sign-in and sign-out views."""
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -19,10 +20,13 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: deactivated accounts are signed out."""
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: deactivated accounts, and sessions their token no longer matches, are signed out."""
+    user_id, _, token = session_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() and int(user_id) <= MAX_ID else None
-    return user if user and user.is_active else None
+    if user is None or not user.is_active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:

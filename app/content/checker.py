@@ -8,6 +8,7 @@ from app.content.yamlfile import Mapping
 
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _ID_LIKE = re.compile(r"\b[a-z]+(?:\.[a-z-]+)+\b")
+_LESSON_ONLY = re.compile(r"\[\[[^\]]*\]\]|\[@[^\]]*\]")
 
 
 class Checker:
@@ -116,9 +117,18 @@ class Checker:
         return tuple(known)
 
     def in_words(self, text: str | None, line: int | None, what: str) -> None:
-        """Note a competency id written in learner-facing text: learners read competencies by name."""
+        """Note a competency id, a glossary link or a citation in learner-facing text outside lessons.
+
+        Learners read competencies by name; `[[term]]` and `[@ref]` work only in lessons, which have
+        a glossary page and a reference list to point at.
+        """
         if not text:
             return
+        marker = _LESSON_ONLY.search(text)
+        if marker:
+            self.problem(
+                line, f"{what} uses {marker.group(0)}, which works only in lessons; write the term or study in words"
+            )
         for match in _ID_LIKE.finditer(text):
             if match.group(0) in self.competency_ids:
                 self.problem(

@@ -247,6 +247,7 @@ def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
     module_id = check.slug(data, "module", "the conversation")
     pass_mark = check.integer(data, "pass_mark", "the conversation", 1, 100)
     intro = check.text(data, "intro", "the conversation", required=False) or ""
+    check.in_words(intro, data.line_of("intro"), "the conversation: the intro")
     patient = check.text(data, "patient", "the conversation")
     setting = check.text(data, "setting", "the conversation")
     counters = _counters(data, check)
@@ -339,7 +340,7 @@ def _endings(data: Mapping, check: Checker) -> list[Ending]:
         debrief = check.text(raw, "debrief", what)
         check.in_words(debrief, raw.line_of("debrief"), f"{what}: the debrief")
         outcome = raw.get("outcome")
-        if outcome not in OUTCOMES:
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
             check.problem(
                 raw.line_of("outcome"), f"{what}: 'outcome' must be one of good, mixed, poor (not {outcome!r})"
             )
@@ -385,7 +386,7 @@ def _reply(raw: Mapping, number: int, node_what: str, check: Checker, counters: 
     if not isinstance(feedback, str) or not feedback.strip():
         check.problem(raw.line, f"{what} has no feedback: say which competency it serves or breaks, and why")
     grade = raw.get("grade")
-    if grade not in GRADE_SCORES:
+    if not isinstance(grade, str) or grade not in GRADE_SCORES:
         check.problem(
             raw.line_of("grade"), f"{what}: 'grade' must be one of best, acceptable, unhelpful, harmful (not {grade!r})"
         )
@@ -541,10 +542,8 @@ def _explore(conversation: Conversation, check: Checker, data: Mapping) -> tuple
                             route.line,
                             f"node '{node.id}', reply '{reply.id}': the condition '{condition}' can never hold on any path that reaches it",
                         )
-                if (
-                    route.conditions
-                    and (node.id, reply.id, index) not in route_taken
-                    and all((node.id, reply.id, index, c) in condition_true for c in range(len(route.conditions)))
+                if (node.id, reply.id, index) not in route_taken and all(
+                    (node.id, reply.id, index, c) in condition_true for c in range(len(route.conditions))
                 ):
                     check.problem(
                         route.line,

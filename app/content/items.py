@@ -272,7 +272,7 @@ class ScenarioType(ItemType):
         if value in (None, ""):
             return None
         if not isinstance(item, ScenarioItem) or item.option(value) is None:
-            raise AnswerError(f"'{value}' is not an option of this item")
+            raise AnswerError("The reply chosen is not one of this item's options; choose again.")
         return value
 
     def right_answer(self, item: Item) -> str:

@@ -1,6 +1,7 @@
 """Find, validate and build content from folders; every problem is collected, none raised early."""
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -149,6 +150,10 @@ def _parse_lesson_markdown(
             terms.extend((number, match.group(2)) for match in markdown.TERM.finditer(line))
             chart_match = markdown.CHART.match(line)
             if chart_match:
+                if chart_match.group(1) in placed:
+                    check.problem(
+                        number, f"places the chart '{chart_match.group(1)}' a second time; place each chart once"
+                    )
                 if chart_match.group(1) not in chart_html:
                     check.problem(
                         number, f"places the chart '{chart_match.group(1)}', which the module does not define"
@@ -197,6 +202,7 @@ def _glossary(data: Mapping, check: Checker, module_id: str) -> list[GlossaryTer
         check.unknown_keys(entry, {"id", "term", "definition"}, what)
         term_id = check.slug(entry, "id", what)
         term, definition = check.text(entry, "term", what), check.text(entry, "definition", what)
+        check.in_words(definition, entry.line_of("definition"), f"{what}: the definition")
         if term_id in {t.id for t in terms}:
             check.problem(entry.line_of("id"), f"two glossary entries have the id '{term_id}'")
         elif term_id and term and definition:
@@ -231,6 +237,8 @@ def _charts(data: Mapping, check: Checker, references: dict[str, Reference]) -> 
                 )
             try:
                 value = float(value_text) if value_text else None
+                if value is not None and not math.isfinite(value):
+                    raise ValueError
             except ValueError:
                 check.problem(raw_bar.line_of("value"), f"{bar_what}: 'value' must be a number, not {value_text!r}")
                 value = None
@@ -443,6 +451,7 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conve
     module_id = check.slug(data, "module", "the quiz")
     pass_mark = check.integer(data, "pass_mark", "the quiz", 1, 100)
     intro = check.text(data, "intro", "the quiz", required=False) or ""
+    check.in_words(intro, data.line_of("intro"), "the quiz: the intro")
     items: list[Item] = []
     item_ids: set[str] = set()
     for position, raw_item in enumerate(check.items(data, "items", "the quiz"), start=1):

@@ -12,4 +12,4 @@ def _guard() -> None:
     """One access guard for the whole blueprint: every role may learn, anonymous visitors may not."""
 
 
-from app.learn import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from app.learn import courses, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -5,14 +5,6 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 
-class ActionForm(FlaskForm):
-    """A button that changes state (complete a lesson, start a quiz): only its CSRF token matters."""
-
-
-class QuizForm(FlaskForm):
-    """A quiz submission; item answers are read by their item types from the raw form data."""
-
-
 class ReplyForm(FlaskForm):
     """One reply in a branching conversation, with the step it answers so a resubmission is caught."""
 

@@ -7,8 +7,9 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.learn.forms import ActionForm, QuizForm, ReplyForm
-from app.services import conversations, progress, quizzes
+from app.learn.forms import ReplyForm
+from app.models.types import utcnow
+from app.services import conversations, courses, progress, quizzes
 
 
 def _module_or_404(module_id: str):
@@ -29,7 +30,12 @@ def _quiz_or_404(quiz_id: str):
 def home():
     """The learner's modules with progress, and where to continue."""
     standing = progress.modules_progress(current_user.id, catalog())
-    return render_template("learn/home.html", standing=standing, resume=progress.continue_target(standing))
+    return render_template(
+        "learn/home.html",
+        standing=standing,
+        resume=progress.continue_target(standing),
+        assigned=courses.assigned_to(current_user.id, catalog(), utcnow().date()),
+    )
 
 
 @bp.get("/modules/<module_id>")
@@ -67,7 +73,6 @@ def lesson(module_id: str, lesson_id: str):
         previous=previous,
         following=following,
         quiz=catalog().first_quiz_for(module.id),
-        form=ActionForm(),
         cited=[module.reference(ref_id) for ref_id in lesson.cited],
     )
 
@@ -99,7 +104,6 @@ def quiz(quiz_id: str):
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
         can_resume=quizzes.can_resume(current_user.id, quiz),
-        form=ActionForm(),
     )
 
 
@@ -129,7 +133,7 @@ def _answers_kept_on_a_fresh_attempt(quiz, answers):
         "unchanged: check them and submit again.",
         "warning",
     )
-    page = render_template("learn/attempt.html", quiz=quiz, attempt=fresh, form=QuizForm(), answers=answers)
+    page = render_template("learn/attempt.html", quiz=quiz, attempt=fresh, answers=answers)
     return page, 409
 
 
@@ -168,7 +172,7 @@ def attempt(attempt_id: int):
             db.session.commit()
             return redirect(url_for(".results", attempt_id=attempt.id))
         status = 422
-    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, form=QuizForm(), answers=answers), status
+    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, answers=answers), status
 
 
 @bp.get("/attempts/<int:attempt_id>/results")
@@ -177,6 +181,9 @@ def results(attempt_id: int):
     attempt = _own_attempt_or_404(attempt_id)
     if attempt.submitted_at is None or catalog().conversation(attempt.quiz_ref) is not None:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
+    if any(r.item_type == "reply" for r in attempt.responses):
+        # A conversation no longer offered: its steps have no quiz results page.
+        not_found("This conversation is no longer offered, so its debrief cannot be shown.")
     quiz = catalog().quiz(attempt.quiz_ref)
     return render_template(
         "learn/results.html",
@@ -186,7 +193,6 @@ def results(attempt_id: int):
         items=quizzes.items_as_answered(quiz, attempt),
         is_current=quiz is not None and quiz.version == attempt.content_version,
         module=catalog().module(attempt.module_ref),
-        form=ActionForm(),
     )
 
 
@@ -218,7 +224,6 @@ def conversation(conversation_id: str):
         module=catalog().module(conversation.module_id),
         history=quizzes.attempt_history(current_user.id, conversation.id),
         can_resume=quizzes.can_resume(current_user.id, conversation),
-        form=ActionForm(),
     )
 
 
@@ -286,8 +291,6 @@ def conversation_attempt(attempt_id: int):
         conversation=conversation,
         attempt=attempt,
         where=where,
-        form=ReplyForm(formdata=None),
-        action_form=ActionForm(),
         error=error,
         module=catalog().module(conversation.module_id),
         is_current=is_current,

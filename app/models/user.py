@@ -1,5 +1,6 @@
 """Accounts."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -10,6 +11,11 @@ from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
 ROLES = ("student", "educator", "admin")
+
+
+def new_session_token() -> str:
+    """A fresh random session token."""
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, db.Model):
@@ -26,6 +32,12 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Part of every session's id: changing it (on deactivation) ends every session of the account for good.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember-me cookie: account and session token."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_educator(self) -> bool:

@@ -55,6 +55,12 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
     return find_by_email(email)
 
 
+def set_password(user: User, password: str) -> None:
+    """Give the account a new password (hashed here, with the one set of hashing parameters)."""
+    user.password_hash = _hasher.hash(password)
+    db.session.flush()
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active account matching email and password, or None (without saying which was wrong)."""
     user = find_by_email(email)

@@ -113,9 +113,17 @@ _add_member = sql.Upsert(
 )
 
 
+def add_members(cohort: Cohort, user_ids: list[int], via: str) -> None:
+    """Put students in the cohort (again, if they had been removed), in one statement per thousand."""
+    now = utcnow()
+    rows = [{"cohort_id": cohort.id, "user_id": user_id, "joined_via": via, "joined_at": now} for user_id in user_ids]
+    for start in range(0, len(rows), 1000):
+        _add_member(rows[start : start + 1000])
+
+
 def add_member(cohort: Cohort, user_id: int, via: str) -> None:
     """Put a student in the cohort (again, if they had been removed)."""
-    _add_member([{"cohort_id": cohort.id, "user_id": user_id, "joined_via": via, "joined_at": utcnow()}])
+    add_members(cohort, [user_id], via)
 
 
 def join(user: User, code: str) -> Cohort:

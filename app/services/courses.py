@@ -1,6 +1,8 @@
 """Courses: an educator's ordered choice of catalog content, and where a learner stands in one."""
 
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 
@@ -8,6 +10,9 @@ from app.content import Catalog
 from app.extensions import db
 from app.models import Course, CourseItem, LessonProgress, QuizProgress, User
 from app.models.types import utcnow
+
+if TYPE_CHECKING:
+    from app.services.cohorts import Assigned
 
 #: What a learner has done with one course item, from least to most.
 STATES = ("not-started", "in-progress", "completed", "passed")
@@ -233,10 +238,10 @@ class CourseStatus:
         return bool(self.required) and not self.left
 
 
-def summaries(user_ids: list[int], course: Course) -> tuple[dict, dict, dict]:
-    """Lessons completed per (learner, module), modules opened, and quiz summaries, for many learners in two queries."""
-    modules = [i.item_ref for i in course.items if i.kind == "module"]
-    activities = [i.item_ref for i in course.items if i.kind != "module"]
+def summaries(user_ids: list[int], items: list[CourseItem]) -> tuple[dict, dict, dict]:
+    """Lessons completed per (learner, module), modules opened, and quiz summaries for these items, in two queries."""
+    modules = list({i.item_ref for i in items if i.kind == "module"})
+    activities = list({i.item_ref for i in items if i.kind != "module"})
     lessons_done: dict[int, dict[str, int]] = {uid: {} for uid in user_ids}
     opened: dict[int, set[str]] = {uid: set() for uid in user_ids}
     quiz_rows: dict[int, dict[str, QuizProgress]] = {uid: {} for uid in user_ids}
@@ -257,10 +262,40 @@ def summaries(user_ids: list[int], course: Course) -> tuple[dict, dict, dict]:
     return lessons_done, opened, quiz_rows
 
 
+def statuses(user_id: int, wanted: list[Course], catalog: Catalog) -> dict[int, CourseStatus]:
+    """Where one learner stands in each course (by course id), from one read of each summary table for them all."""
+    lessons_done, opened, quiz_rows = summaries([user_id], [i for course in wanted for i in course.items])
+    return {
+        course.id: CourseStatus(
+            course,
+            [item_state(catalog, i, lessons_done[user_id], opened[user_id], quiz_rows[user_id]) for i in course.items],
+        )
+        for course in wanted
+    }
+
+
 def status(user_id: int, course: Course, catalog: Catalog) -> CourseStatus:
     """Where one learner stands in a course."""
-    lessons_done, opened, quiz_rows = summaries([user_id], course)
-    return CourseStatus(
-        course,
-        [item_state(catalog, i, lessons_done[user_id], opened[user_id], quiz_rows[user_id]) for i in course.items],
-    )
+    return statuses(user_id, [course], catalog)[course.id]
+
+
+@dataclass(frozen=True)
+class AssignedCourse:
+    """A course assigned to the learner, where they stand in it, and its dates as they apply today."""
+
+    assigned: "Assigned"
+    status: CourseStatus
+    is_overdue: bool
+    has_started: bool
+
+
+def assigned_to(user_id: int, catalog: Catalog, today: date) -> list[AssignedCourse]:
+    """The learner's assigned courses, soonest due first, each with progress and whether it is overdue."""
+    from app.services.cohorts import learner_assignments
+
+    assigned = learner_assignments(user_id)
+    found = statuses(user_id, list({a.course.id: a.course for a in assigned}.values()), catalog)
+    return [
+        AssignedCourse(a, found[a.course.id], a.is_overdue(today, found[a.course.id].is_complete), a.has_started(today))
+        for a in assigned
+    ]

@@ -17,4 +17,4 @@ def _guard() -> None:
         refuse(Forbidden, "These pages are for educators. Your own learning is under “My learning”.")
 
 
-from app.teach import cohorts, courses  # noqa: E402,F401  (routes attach themselves to bp)
+from app.teach import cohorts, courses, reports, roster  # noqa: E402,F401  (routes attach themselves to bp)

@@ -7,7 +7,7 @@ from app.errors import not_found
 from app.extensions import db
 from app.services import cohorts, courses
 from app.teach import bp
-from app.teach.forms import AssignForm, CohortForm, ItemActionForm, ShareForm
+from app.teach.forms import AssignForm, CohortForm, ShareForm
 
 
 def cohort_or_404(cohort_id: int):
@@ -47,8 +47,7 @@ def _page(cohort, share_form=None, assign_form=None, status=200):
         assignments=cohorts.assignments(cohort),
         share_form=share_form or ShareForm(),
         assign_form=_assign_form(assign_form),
-        action_form=ItemActionForm(),
-        join_url=f"{request.url_root}learn/join/{cohort.join_code}",
+        join_url=url_for("learn.join_link", code=cohort.join_code, _external=True),
     ), status
 
 

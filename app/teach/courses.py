@@ -8,7 +8,7 @@ from app.errors import not_found
 from app.extensions import db
 from app.services import cohorts, courses
 from app.teach import bp
-from app.teach.forms import AddItemForm, CourseForm, ItemActionForm
+from app.teach.forms import AddItemForm, CourseForm
 
 
 @bp.get("/")
@@ -59,7 +59,6 @@ def _builder(course, add_form=None, status=200):
         editable=courses.can_edit(current_user, course),
         contents={i.id: courses.content_for(catalog(), i.kind, i.item_ref) for i in course.items},
         add_form=add_form,
-        action_form=ItemActionForm(),
         kind_labels=courses.KIND_LABELS,
     ), status
 

@@ -1,7 +1,7 @@
 """Forms of the educator's screens; each carries a CSRF token."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -19,12 +19,6 @@ class AddItemForm(FlaskForm):
 
     choice = SelectField("Content to add", validators=[DataRequired("Choose the content to add.")])
     is_required = BooleanField("Required for completion", default=True)
-
-
-class ItemActionForm(FlaskForm):
-    """A button acting on one course item (move, remove, required or optional)."""
-
-    action = HiddenField()
 
 
 class CohortForm(FlaskForm):

@@ -6,9 +6,8 @@ Create Date: 2026-11-22 14:17:03.113386
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "bc59e9b11183"

@@ -6,9 +6,8 @@ Create Date: 2026-11-22 16:39:15.651330
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "e8dc41731a1b"
 down_revision = "5d1c2a7e9f30"

@@ -1,0 +1,132 @@
+"""Report views: progress matrix, a learner's record, competency heatmap, item analysis and CSV exports.
+
+Read-only and thin: each view checks the educator may see the cohort, asks app.services.reports
+for the figures (a fixed number of queries however large the cohort) and renders them.
+"""
+
+from flask import Response, render_template, request, url_for
+from flask_login import current_user
+
+from app.content import catalog
+from app.errors import not_found
+from app.models.types import utcnow
+from app.services import cohorts, reports
+from app.teach import bp
+
+NO_COHORT = "There is no cohort of yours at this address. Open your cohorts from the Teach page."
+
+
+@bp.app_template_filter("report_number")
+def report_number(value: float | None) -> str:
+    """A score without needless decimals (2, 1.5, 0.6667)."""
+    return reports.number(value)
+
+
+@bp.app_template_global("report_url")
+def report_url(cohort, course) -> str:
+    """The progress report of a course assigned to a cohort (for links from the cohort page)."""
+    return url_for("teach.report_matrix", cohort_id=cohort.id, course_id=course.id)
+
+
+def _cohort_or_404(cohort_id: int):
+    """The cohort, if this educator teaches it (admins: any); else the same 404 as a missing one."""
+    cohort = cohorts.get_for(current_user, cohort_id)
+    if cohort is None:
+        not_found(NO_COHORT)
+    return cohort
+
+
+def _assigned_or_404(cohort_id: int, course_id: int):
+    cohort = _cohort_or_404(cohort_id)
+    found = reports.assigned_course(cohort.id, course_id)
+    if found is None:
+        not_found("That course is not assigned to this cohort, so there is no progress report for it.")
+    course, assignment = found
+    return cohort, course, assignment
+
+
+def _csv(rows, name: str) -> Response:
+    """A CSV download that spreadsheets open correctly, not kept in shared caches."""
+    # Built whole inside the request (the rows are read from the database in batches): a streamed body
+    # would outlive the request's database session.
+    response = Response(reports.to_csv(rows), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report")
+def report_matrix(cohort_id: int, course_id: int):
+    """Every current student × every item of an assigned course: state and best score."""
+    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
+    report = reports.matrix(catalog(), cohort.id, course)
+    return render_template("teach/report_matrix.html", cohort=cohort, assignment=assignment, report=report)
+
+
+@bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report/print")
+def report_matrix_print(cohort_id: int, course_id: int):
+    """The matrix alone on a page made for printing: no navigation."""
+    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
+    report = reports.matrix(catalog(), cohort.id, course)
+    return render_template(
+        "teach/report_matrix_print.html", cohort=cohort, assignment=assignment, report=report, printed_at=utcnow()
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv")
+def report_matrix_csv(cohort_id: int, course_id: int):
+    """The matrix as a CSV file."""
+    cohort, course, _ = _assigned_or_404(cohort_id, course_id)
+    report = reports.matrix(catalog(), cohort.id, course)
+    return _csv(reports.matrix_csv_rows(report), reports.filename(cohort.name, course.title, "progress"))
+
+
+@bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
+def report_learner(cohort_id: int, user_id: int):
+    """One current student's attempts, answers and lessons."""
+    cohort = _cohort_or_404(cohort_id)
+    record = reports.learner(catalog(), cohort.id, user_id)
+    if record is None:
+        not_found("There is no current student of this cohort at this address.")
+    return render_template("teach/report_learner.html", cohort=cohort, record=record)
+
+
+@bp.get("/cohorts/<int:cohort_id>/competencies")
+def report_competencies(cohort_id: int):
+    """Heatmap of each student's share of best answers per competency (or group), with the table."""
+    cohort = _cohort_or_404(cohort_id)
+    by_group = request.args.get("by") == "group"
+    report = reports.heatmap(catalog(), cohort.id, by_group=by_group, page=request.args.get("page", 1, type=int))
+    if report is None:
+        not_found("This cohort has no such page of students; start again from the first page.")
+    title = f"Share of best answers per {'competency group' if by_group else 'competency'}: {cohort.name}"
+    if report.pages > 1:
+        title += f", students {report.first} to {report.first + len(report.rows) - 1} of {report.students_total}"
+    svg = reports.heatmap_svg(report, title) if report.rows else None
+    return render_template("teach/report_competencies.html", cohort=cohort, report=report, svg=svg, title=title)
+
+
+@bp.get("/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis")
+def report_item_analysis(cohort_id: int, quiz_id: str):
+    """Facility, discrimination and the commonest wrong answer per item; students who may need help."""
+    cohort = _cohort_or_404(cohort_id)
+    quiz = catalog().quiz(quiz_id)
+    if quiz is None:
+        not_found("There is no quiz at this address. It may have been renamed or removed.")
+    analysis = reports.item_analysis(catalog(), cohort.id, quiz)
+    return render_template(
+        "teach/report_analysis.html",
+        cohort=cohort,
+        analysis=analysis,
+        group_share=round(100 * reports.GROUP_SHARE),
+        minimum=reports.MIN_FOR_DISCRIMINATION,
+        failed_flag=reports.FAILED_ATTEMPTS_FLAG,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/attempts.csv")
+def report_attempts_csv(cohort_id: int):
+    """Every response of every attempt by the cohort's current students, one row each."""
+    cohort = _cohort_or_404(cohort_id)
+    return _csv(reports.attempt_csv_rows(catalog(), cohort.id), reports.filename(cohort.name, "attempts"))
