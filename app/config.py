@@ -67,6 +67,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SIGN_IN_RATE_LIMIT": os.environ.get("ALLIANCE_SIGN_IN_RATE_LIMIT", "10 per minute"),
         "ADDRESS_RATE_LIMIT": os.environ.get("ALLIANCE_ADDRESS_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # argon2-cffi's parameter profile for password hashes; the default is RFC 9106's low-memory one.
+        "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
         "RATELIMIT_HEADERS_ENABLED": True,
     }
     settings.update(overrides)

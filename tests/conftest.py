@@ -69,6 +69,8 @@ def _settings(url: str, instance: Path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_MIN_LENGTH": 10,
         "RATELIMIT_ENABLED": False,  # tests/test_rate_limit.py turns it on
+        # Hashing as in production costs 0.1 s per password; the tests sign in thousands of times.
+        "ARGON2_PROFILE": "CHEAPEST",
     }
 
 

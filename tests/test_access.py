@@ -1,5 +1,6 @@
 """Who may open what: every route for every role, learners kept apart, friendly 404s, deactivated accounts."""
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.content.items import field_name
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
-from app.services import conversations, quizzes
+from app.services import cohorts, conversations, courses, password_links, quizzes
 from tests.conftest import PASSWORD
 from tests.helpers import expected_percent, given_answers, rows
 
@@ -61,6 +62,17 @@ class World:
     first_reply: str
     open_conversation: int
     finished_conversation: int
+    cohort_id: int = 0
+    cohort_name: str = ""
+    join_code: str = ""
+    course_id: int = 0
+    course_title: str = ""
+    course_item_id: int = 0
+    member_id: int = 0
+    member_name: str = ""
+    colleague_email: str = ""
+    newcomer_token: str = ""
+    new_content: str = ""
 
 
 def page(h1: Callable[[World], str]):
@@ -78,7 +90,25 @@ def redirect_like(pattern: str):
     return ("redirect-like", pattern)
 
 
-SIGN_IN = ("sign-in", None)  # 302 to /auth/sign-in?next=<the requested path>
+SIGN_IN = ("sign-in", None)
+FORBIDDEN = ("403", None)
+
+
+def teaching(outcome) -> dict:
+    """Outcomes for the educator's pages: visitors sign in, students are refused, educators and admins get `outcome`."""
+    return {"anonymous": SIGN_IN, "student": FORBIDDEN, "educator": outcome, "admin": outcome}
+
+
+def admin_only(outcome) -> dict:
+    """Outcomes for the admin's pages: visitors sign in, students and educators are refused."""
+    return {
+        "anonymous": SIGN_IN,
+        "student": FORBIDDEN,
+        "educator": FORBIDDEN,
+        "admin": outcome,
+    }  # 302 to /auth/sign-in?next=<the requested path>
+
+
 NOT_ALLOWED = ("405", None)
 
 
@@ -153,6 +183,158 @@ CASES = [
     ),
     Case("/learn/progress", "GET", by_role(SIGN_IN, page(lambda w: "My progress"))),
     Case("/learn/glossary", "GET", by_role(SIGN_IN, page(lambda w: "Glossary"))),
+    # --- learners and cohorts
+    Case("/learn/join", "GET", by_role(SIGN_IN, page(lambda w: "Join a cohort"))),
+    Case("/learn/join", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME)), data=lambda w: {"code": w.join_code}),
+    Case("/learn/join/<code>", "GET", by_role(SIGN_IN, page(lambda w: f"Join {w.cohort_name}"))),
+    Case("/learn/join/<code>", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME))),
+    Case("/learn/courses/<int:course_id>", "GET", by_role(SIGN_IN, page(lambda w: w.course_title))),
+    Case("/auth/set-password/<token>", "GET", everyone(page(lambda w: "Set your password"))),
+    Case(
+        "/auth/set-password/<token>",
+        "POST",
+        everyone(redirect_to(lambda w: HOME)),
+        data=lambda w: {"password": PASSWORD, "confirm": PASSWORD},
+    ),
+    # --- educators
+    Case("/teach/", "GET", teaching(page(lambda w: "Teaching"))),
+    Case("/teach/courses/new", "GET", teaching(page(lambda w: "New course"))),
+    Case(
+        "/teach/courses/new",
+        "POST",
+        teaching(redirect_like(r"/teach/courses/\d+")),
+        data=lambda w: {"title": "Another course", "description": ""},
+    ),
+    Case("/teach/courses/<int:course_id>", "GET", teaching(page(lambda w: w.course_title))),
+    Case("/teach/courses/<int:course_id>/edit", "GET", teaching(page(lambda w: f"Edit “{w.course_title}”"))),
+    Case(
+        "/teach/courses/<int:course_id>/edit",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
+        data=lambda w: {"title": w.course_title, "description": "Changed."},
+    ),
+    Case("/teach/courses/<int:course_id>/items", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/courses/<int:course_id>/items",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}#items")),
+        data=lambda w: {"choice": w.new_content, "is_required": "y"},
+    ),
+    Case("/teach/courses/<int:course_id>/items/<int:item_id>", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/courses/<int:course_id>/items/<int:item_id>",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}#item-{w.course_item_id}")),
+        data=lambda w: {"action": "optional"},
+    ),
+    Case("/teach/courses/<int:course_id>/publish", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/courses/<int:course_id>/publish",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
+        data=lambda w: {"action": "publish"},
+    ),
+    Case("/teach/courses/<int:course_id>/copy", "GET", everyone(NOT_ALLOWED)),
+    Case("/teach/courses/<int:course_id>/copy", "POST", teaching(redirect_like(r"/teach/courses/\d+"))),
+    Case("/teach/cohorts/new", "GET", teaching(page(lambda w: "New cohort"))),
+    Case(
+        "/teach/cohorts/new", "POST", teaching(redirect_like(r"/teach/cohorts/\d+")), data=lambda w: {"name": "Class B"}
+    ),
+    Case("/teach/cohorts/<int:cohort_id>", "GET", teaching(page(lambda w: w.cohort_name))),
+    Case("/teach/cohorts/<int:cohort_id>/share", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/share",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#educators")),
+        data=lambda w: {"email": w.colleague_email},
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#members")),
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/joining", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/joining",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#joining")),
+        data=lambda w: {"action": "close"},
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/assignments", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/assignments",
+        "POST",
+        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#assignments")),
+        data=lambda w: {"course": str(w.course_id), "due_on": "2030-01-31"},
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/roster",
+        "GET",
+        teaching(page(lambda w: f"Import students into {w.cohort_name}")),
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/roster",
+        "POST",
+        teaching(page(lambda w: f"Students imported into {w.cohort_name}")),
+        data=lambda w: {
+            "file": (io.BytesIO(b"email,name\nroster.newcomer@example.org,Roster Newcomer\n"), "class.csv")
+        },
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/roster/students/<int:user_id>/password-link", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/roster/students/<int:user_id>/password-link",
+        "POST",
+        teaching(page(lambda w: f"New set-password link for {w.member_name}")),
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report",
+        "GET",
+        teaching(page(lambda w: f"Progress report: {w.course_title}")),
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report/print",
+        "GET",
+        teaching(("print", lambda w: f"Progress report: {w.course_title}")),
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv", "GET", teaching(("csv", None))),
+    Case("/teach/cohorts/<int:cohort_id>/attempts.csv", "GET", teaching(("csv", None))),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/learners/<int:user_id>",
+        "GET",
+        teaching(page(lambda w: f"Learning record: {w.member_name}")),
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/competencies", "GET", teaching(page(lambda w: f"Competencies: {w.cohort_name}"))
+    ),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis",
+        "GET",
+        teaching(page(lambda w: f"Item analysis: {w.quiz_title}")),
+    ),
+    # --- admins
+    Case("/admin/", "GET", admin_only(redirect_to(lambda w: "/admin/users"))),
+    Case("/admin/users", "GET", admin_only(page(lambda w: "Accounts"))),
+    Case("/admin/users/<int:user_id>", "GET", admin_only(page(lambda w: w.member_name))),
+    Case("/admin/users/<int:user_id>/role", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/admin/users/<int:user_id>/role",
+        "POST",
+        admin_only(redirect_to(lambda w: f"/admin/users/{w.member_id}")),
+        data=lambda w: {"role": "educator"},
+    ),
+    Case("/admin/users/<int:user_id>/deactivate", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/admin/users/<int:user_id>/deactivate",
+        "POST",
+        admin_only(redirect_to(lambda w: f"/admin/users/{w.member_id}")),
+    ),
+    Case("/admin/users/<int:user_id>/reactivate", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/admin/users/<int:user_id>/reactivate",
+        "POST",
+        admin_only(redirect_to(lambda w: f"/admin/users/{w.member_id}")),
+    ),
     Case("/learn/conversations/<conversation_id>", "GET", by_role(SIGN_IN, page(lambda w: w.conversation_title))),
     Case("/learn/conversations/<conversation_id>/attempts", "GET", everyone(NOT_ALLOWED)),
     Case(
@@ -198,6 +380,25 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     for step, reply_id in enumerate(conversation.best_path, start=1):
         conversations.reply(owner.id, finished, conversation, step, reply_id)
     talking = quizzes.start_attempt(owner.id, conversation)
+    # Teaching: a cohort taught by the educator (or, for other roles, by a colleague; admins see every
+    # cohort), with the learner and a second student in it, and a published course assigned to it.
+    teacher = (
+        user
+        if user is not None and user.is_educator and not user.is_admin
+        else auth.create("educator", email="teacher@example.org", name="Teacher")
+    )
+    auth.create("educator", email="colleague@example.org", name="Colleague")
+    member = auth.create("student", email="member@example.org", name="Member Student")
+    cohort = cohorts.create(teacher, "Ward 7 class")
+    course = courses.create(teacher, "Alliance on placement", "")
+    first_item = courses.add_item(catalog, course, f"module:{module.id}")
+    courses.add_item(catalog, course, f"quiz:{quiz.id}")
+    courses.set_published(course, True)
+    cohorts.add_members(cohort, [owner.id, member.id], "roster")
+    cohorts.assign(cohort, course, teacher, None, None)
+    newcomer = auth.create("student", email="newcomer.link@example.org", name="Newcomer")
+    member.password_hash = password_links.unusable_password()  # imported, never signed in
+    token = password_links.make(newcomer.id, teacher.id)
     db.session.commit()
     world = World(
         module_id=module.id,
@@ -216,6 +417,17 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
         first_reply=conversation.best_path[0],
         open_conversation=talking.id,
         finished_conversation=finished.id,
+        cohort_id=cohort.id,
+        cohort_name=cohort.name,
+        join_code=cohort.join_code,
+        course_id=course.id,
+        course_title=course.title,
+        course_item_id=first_item.id,
+        member_id=member.id,
+        member_name=member.display_name,
+        colleague_email="colleague@example.org",
+        newcomer_token=token,
+        new_content=f"conversation:{conversation.id}",
     )
     return user, world
 
@@ -227,6 +439,12 @@ def path_for(case: Case, world: World) -> str:
         "lesson_id": world.lesson_id,
         "quiz_id": world.quiz_id,
         "conversation_id": world.conversation_id,
+        "cohort_id": world.cohort_id,
+        "course_id": world.course_id,
+        "item_id": world.course_item_id,
+        "user_id": world.member_id,
+        "code": world.join_code,
+        "token": world.newcomer_token,
         "attempt_id": {
             "submitted": world.submitted_attempt,
             "conversation": world.open_conversation,
@@ -272,6 +490,13 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
     elif kind == "redirect":
         assert response.status_code == 302, response.text[:500]
         assert response.headers["Location"] == value(world)
+    elif kind == "print":  # a page for paper: no site navigation
+        assert response.status_code == 200, response.text[:500]
+        assert f"<h1>{escape(value(world))}</h1>" in response.text and 'class="who"' not in response.text
+    elif kind == "403":
+        assert_friendly_error(response, 403)
+    elif kind == "csv":
+        assert response.status_code == 200 and response.mimetype == "text/csv", response.text[:300]
     elif kind == "redirect-like":
         assert response.status_code == 302, response.text[:500]
         assert re.fullmatch(value, response.headers["Location"])

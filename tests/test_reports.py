@@ -114,7 +114,7 @@ _HASH: list[str] = []
 def person(db, name: str, role: str = "student", email: str | None = None) -> User:
     """An account that can sign in with the test password; the password is hashed once per session (argon2 is slow)."""
     if not _HASH:
-        _HASH.append(accounts._hasher.hash(PASSWORD))
+        _HASH.append(accounts._hasher().hash(PASSWORD))
     email = email or f"{name.lower()}@example.org"
     db.session.execute(
         insert(User),

@@ -1,7 +1,10 @@
 """Accounts: creation, password checking, sign-in bookkeeping."""
 
-from argon2 import PasswordHasher
+from functools import lru_cache
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -9,10 +12,18 @@ from app.models import ROLES, User
 from app.models.types import utcnow
 from app.services import sql
 
-_hasher = PasswordHasher()
-# Verifying against this when no account matches keeps sign-in time the same either way,
-# so timing does not reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+@lru_cache(maxsize=4)
+def _hashing(profile: str) -> tuple[PasswordHasher, str]:
+    """The hasher for an argon2 parameter profile, and a hash of a password no account has."""
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    # Verifying against this when no account matches keeps sign-in time the same either way,
+    # so timing does not reveal which emails have accounts.
+    return hasher, hasher.hash("not a real password")
+
+
+def _hasher() -> PasswordHasher:
+    return _hashing(current_app.config["ARGON2_PROFILE"])[0]
 
 
 _create_account = sql.InsertIfAbsent(User, conflict=["email"])
@@ -44,7 +55,7 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
         {
             "email": normalise_email(email),
             "display_name": display_name.strip(),
-            "password_hash": _hasher.hash(password),
+            "password_hash": _hasher().hash(password),
             "role": role,
             "is_active": True,
             "created_at": utcnow(),
@@ -57,21 +68,22 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
 
 def set_password(user: User, password: str) -> None:
     """Give the account a new password (hashed here, with the one set of hashing parameters)."""
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     db.session.flush()
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active account matching email and password, or None (without saying which was wrong)."""
     user = find_by_email(email)
+    hasher, dummy = _hashing(current_app.config["ARGON2_PROFILE"])
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     user.last_sign_in_at = utcnow()
     db.session.flush()
     return user

@@ -550,18 +550,6 @@ class HeatCell:
         """Share of the answers that were the best one, 0-100, or None with no answers."""
         return round(100 * self.correct / self.answered) if self.answered else None
 
-    @property
-    def text(self) -> str:
-        """The figure as shown in a cell."""
-        return "–" if self.percent is None else f"{self.percent}%"
-
-    @property
-    def full_text(self) -> str:
-        """The figure with its counts."""
-        if not self.answered:
-            return "not answered"
-        return f"{self.percent}% ({self.correct} of {self.answered})"
-
 
 #: Students per page of the heatmap: 36 columns for thousands of students would be a page of many megabytes.
 HEATMAP_PAGE_SIZE = 100
