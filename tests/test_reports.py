@@ -379,7 +379,7 @@ def test_heatmap_table_has_each_students_share_of_best_answers(client, world, te
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
     assert svg.count("<rect") == len(PLAN) * len(catalog.competencies) + 6  # + the legend
     shown = [cell.split(" ")[0].rstrip("%") for cell in expected["Dee"]]  # "45" or "–"
-    numbers = re.findall(r">([^<]+)</text>", svg.split('<g font-size="8" text-anchor="middle">')[2])
+    numbers = re.findall(r">([^<]+)</text>", svg.split('<g font-size="11" text-anchor="middle">')[2])
     row = list(PLAN).index("Dee")
     assert numbers[row * len(shown) : (row + 1) * len(shown)] == shown
 

@@ -669,8 +669,8 @@ def heatmap_svg(report: Heatmap, title: str, svg_id: str = "heatmap") -> Markup:
     Drawn to be read at about its own size in the page's column (36 competencies or a few groups).
     Each cell is shaded by its band and also carries its number, so colour is never the only cue.
     """
-    label_width, cell_h, top, legend_h = 150, 18, 24, 58
-    cell_w = 80 if report.by_group else 17
+    label_width, cell_h, top, legend_h = 150, 20, 26, 58
+    cell_w = 80 if report.by_group else 28
     width = label_width + cell_w * len(report.columns) + 2
     height = top + cell_h * len(report.rows) + legend_h
     title_id, desc_id = f"{svg_id}-title", f"{svg_id}-desc"
@@ -688,7 +688,7 @@ def heatmap_svg(report: Heatmap, title: str, svg_id: str = "heatmap") -> Markup:
         f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" fill="{ink}">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(description)}</desc>',
-        '<g font-size="8" text-anchor="middle">',
+        '<g font-size="11" text-anchor="middle">',
     ]
     for index, column in enumerate(report.columns):
         x = label_width + index * cell_w + cell_w / 2
@@ -697,7 +697,7 @@ def heatmap_svg(report: Heatmap, title: str, svg_id: str = "heatmap") -> Markup:
     parts.append('</g><g font-size="11" text-anchor="end">')
     for row_index, (student, _) in enumerate(report.rows):
         y = top + row_index * cell_h
-        parts.append(f'<text x="{label_width - 6}" y="{y + 13}">{escape(shorten(student.name, 24))}</text>')
+        parts.append(f'<text x="{label_width - 6}" y="{y + 14}">{escape(shorten(student.name, 24))}</text>')
     # Shared attributes on groups keep each cell to two short elements (thousands of cells on a page).
     parts.append('</g><g stroke="#8a94a0" stroke-width="0.5">')
     for row_index, (_, cells) in enumerate(report.rows):
@@ -709,9 +709,9 @@ def heatmap_svg(report: Heatmap, title: str, svg_id: str = "heatmap") -> Markup:
                 f'<rect x="{label_width + index * cell_w}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" '
                 f'fill="{shade(percent)}"{dashed}/>'
             )
-    parts.append('</g><g font-size="8" text-anchor="middle">')
+    parts.append('</g><g font-size="11" text-anchor="middle">')
     for row_index, (_, cells) in enumerate(report.rows):
-        y = top + row_index * cell_h + 12
+        y = top + row_index * cell_h + 14
         for index, cell in enumerate(cells):
             percent = cell.percent
             light = ' fill="#fff"' if percent is not None and percent >= 60 else ""
