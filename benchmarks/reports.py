@@ -43,6 +43,7 @@ def seed(app, students: int) -> dict[str, str]:
     )
     from app.models.types import utcnow
     from app.services import accounts, cohorts, courses
+    from app.services.quizzes import response_row
 
     catalog = app.extensions["alliance.catalog"]
     with app.app_context():
@@ -146,21 +147,7 @@ def seed(app, students: int) -> dict[str, str]:
             select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_ref).where(QuizAttempt.user_id.in_(ids))
         ).all()
         rows = [
-            {
-                "attempt_id": attempt_id,
-                "user_id": user_id,
-                "item_ref": item.id,
-                "item_type": item.type,
-                "item_version": item.version,
-                "position": position,
-                "answer": g.answer,
-                "grade": g.grade,
-                "score": g.score,
-                "max_score": g.max_score,
-                "is_correct": g.is_correct,
-                "competency_refs": list(g.competency_refs),
-                "answered_at": now,
-            }
+            response_row(attempt_id, user_id, item.id, item.type, item.version, position, g, now)
             for attempt_id, user_id, quiz_ref in attempts
             for position, (item, graded) in enumerate(keys[quiz_ref], start=1)
             for g in (graded[(user_id + position) % 3 != 0],)

@@ -601,21 +601,7 @@ def bulk_students(db, world, start: int, count: int) -> None:
     db.session.execute(
         insert(ItemResponse),
         [
-            {
-                "attempt_id": attempt_id,
-                "user_id": user_id,
-                "item_ref": item.id,
-                "item_type": item.type,
-                "item_version": item.version,
-                "position": position,
-                "answer": g.answer,
-                "grade": g.grade,
-                "score": g.score,
-                "max_score": g.max_score,
-                "is_correct": g.is_correct,
-                "competency_refs": list(g.competency_refs),
-                "answered_at": now,
-            }
+            quizzes.response_row(attempt_id, user_id, item.id, item.type, item.version, position, g, now)
             for attempt_id, user_id in attempts
             for position, (item, g) in enumerate(graded[user_id % 3 == 0], start=1)
         ],

@@ -317,6 +317,18 @@ class _TaggedType(ItemType):
 
     _common_keys = {"id", "type", "prompt", "competencies", "feedback"}
 
+    @staticmethod
+    def _graded(item: Item, answer: Any, score: float, is_correct: bool) -> Grade:
+        """A grade worth up to ITEM_POINTS, labelled by how right it is, counted for the item's competencies."""
+        return Grade(
+            answer=answer,
+            score=score,
+            max_score=ITEM_POINTS,
+            is_correct=is_correct,
+            grade=rightness(score, ITEM_POINTS),
+            competency_refs=item.competencies,
+        )
+
     def _common(
         self, raw: Mapping, check: Checker, what: str, feedback_required: bool = True
     ) -> tuple[str | None, tuple[str, ...], str | None]:
@@ -449,14 +461,7 @@ class OrderingType(_TaggedType):
         order = item.learner_order(answer)
         run = longest_ordered_run(order)
         score = round(ITEM_POINTS * (run - 1) / (count - 1), 4)
-        return Grade(
-            answer=answer,
-            score=score,
-            max_score=ITEM_POINTS,
-            is_correct=order == list(range(count)),
-            grade=rightness(score, ITEM_POINTS),
-            competency_refs=item.competencies,
-        )
+        return self._graded(item, answer, score, is_correct=order == list(range(count)))
 
 
 # --- matching: each prompt to one answer
@@ -557,14 +562,7 @@ class MatchingType(_TaggedType):
             raise AnswerError("That is not an answer to every prompt of this item.")
         right = sum(given == pair.answer for given, pair in zip(answer, item.pairs, strict=True))
         score = round(ITEM_POINTS * right / len(item.pairs), 4)
-        return Grade(
-            answer=answer,
-            score=score,
-            max_score=ITEM_POINTS,
-            is_correct=right == len(item.pairs),
-            grade=rightness(score, ITEM_POINTS),
-            competency_refs=item.competencies,
-        )
+        return self._graded(item, answer, score, is_correct=right == len(item.pairs))
 
 
 # --- multiple response: choose all that apply
@@ -678,11 +676,4 @@ class MultipleResponseType(_TaggedType):
         right = sum(1 for o in item.options if o.is_correct and o.id in chosen)
         wrong = sum(1 for o in item.options if not o.is_correct and o.id in chosen)
         score = round(ITEM_POINTS * max(0.0, (right - wrong) / len(item.correct_ids)), 4)
-        return Grade(
-            answer=answer,
-            score=score,
-            max_score=ITEM_POINTS,
-            is_correct=chosen == set(item.correct_ids),
-            grade=rightness(score, ITEM_POINTS),
-            competency_refs=item.competencies,
-        )
+        return self._graded(item, answer, score, is_correct=chosen == set(item.correct_ids))

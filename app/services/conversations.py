@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.content.conversations import Conversation, State, Step, grade_reply, passes
 from app.extensions import db
@@ -74,21 +73,7 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
     graded = grade_reply(node, chosen)
     after = conversation.advance(where.state, chosen)
     now = utcnow()
-    row = {
-        "attempt_id": attempt.id,
-        "user_id": user_id,
-        "item_ref": node.id,
-        "item_type": "reply",
-        "item_version": conversation.version,
-        "position": step,
-        "answer": chosen.id,
-        "grade": graded.grade,
-        "score": graded.score,
-        "max_score": graded.max_score,
-        "is_correct": graded.is_correct,
-        "competency_refs": list(graded.competency_refs),
-        "answered_at": now,
-    }
+    row = quizzes.response_row(attempt.id, user_id, node.id, "reply", conversation.version, step, graded, now)
     # The unique (attempt, step) key makes a racing duplicate insert nothing.
     if not _record_step(row):
         raise StaleStep
@@ -120,17 +105,7 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
     percent = 100.0 * score / conversation.max_score if conversation.max_score else 0.0
     ending = conversation.ending(after.at)
     is_passed = passes(percent, attempt.pass_mark, ending, [*(s.reply for s in where.steps), chosen])
-    result = {"submitted_at": now, "score": score, "is_passed": is_passed, "ending_ref": after.at}
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
-        .values(**result)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise AlreadySubmitted
-    for name, value in result.items():
-        set_committed_value(attempt, name, value)
+    quizzes.claim(attempt, {"submitted_at": now, "score": score, "is_passed": is_passed, "ending_ref": after.at})
     verdict = events.row(
         user_id,
         "passed" if is_passed else "failed",

@@ -127,6 +127,42 @@ def grade(quiz: Quiz, answers: dict[str, Any]) -> list[tuple[Item, Grade]]:
     return [(item, item.handler.grade(item, answers[item.id])) for item in quiz.items]
 
 
+def claim(attempt: QuizAttempt, result: dict[str, Any]) -> None:
+    """Close an open attempt with its result, once: raise AlreadySubmitted if it is no longer open."""
+    # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
+        .values(**result)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AlreadySubmitted
+    for name, value in result.items():
+        set_committed_value(attempt, name, value)  # already written: no second UPDATE
+
+
+def response_row(
+    attempt_id: int, user_id: int, item_ref: str, item_type: str, version: str, position: int, g: Grade, at
+) -> dict[str, Any]:
+    """One graded answer as an item_response row."""
+    return {
+        "attempt_id": attempt_id,
+        "user_id": user_id,
+        "item_ref": item_ref,
+        "item_type": item_type,
+        "item_version": version,
+        "position": position,
+        "answer": g.answer,
+        "grade": g.grade,
+        "score": g.score,
+        "max_score": g.max_score,
+        "is_correct": g.is_correct,
+        "competency_refs": list(g.competency_refs),
+        "answered_at": at,
+    }
+
+
 def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
     """Grade and record a complete set of answers, exactly once per attempt."""
     if attempt.submitted_at is not None:
@@ -141,36 +177,11 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     max_score = sum(g.max_score for _, g in graded)
     percent = 100.0 * score / max_score if max_score else 0.0
     is_passed = percent >= attempt.pass_mark
-    result = {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed}
-    # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
-        .values(**result)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise AlreadySubmitted
-    for name, value in result.items():
-        set_committed_value(attempt, name, value)  # already written: no second UPDATE
+    claim(attempt, {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed})
     db.session.execute(
         insert(ItemResponse),
         [
-            {
-                "attempt_id": attempt.id,
-                "user_id": user_id,
-                "item_ref": item.id,
-                "item_type": item.type,
-                "item_version": item.version,
-                "position": position,
-                "answer": g.answer,
-                "grade": g.grade,
-                "score": g.score,
-                "max_score": g.max_score,
-                "is_correct": g.is_correct,
-                "competency_refs": list(g.competency_refs),
-                "answered_at": now,
-            }
+            response_row(attempt.id, user_id, item.id, item.type, item.version, position, g, now)
             for position, (item, g) in enumerate(graded, start=1)
         ],
     )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.checks import assert_accessible
+
 LANDMARKS = ("banner", "navigation", "main", "contentinfo")
 
 
@@ -177,27 +179,12 @@ PAGES = [
 ]
 
 
-def _describe(violations: list[dict]) -> str:
-    """Axe violations as readable lines: rule id, impact, help, then each offending element."""
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
-        for node in violation["nodes"]:
-            summary = (node.get("failureSummary") or "").replace("\n", " | ")
-            lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
-    return "\n".join(lines)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("arrive", PAGES, ids=lambda f: f.__name__.replace("_", "-"))
 def test_page_is_accessible(arrive, page, learner, shared_accounts, axe_path, learning_module, module_quiz, answer_key):
     arrive(Visit(learner, shared_accounts, learning_module, module_quiz, answer_key))
 
-    page.add_script_tag(path=str(axe_path))
-    violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
-    assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n{_describe(violations)}"
-
-    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    assert_accessible(page, axe_path)
     for landmark in LANDMARKS:
         assert page.get_by_role(landmark).count() >= 1, f"{page.url} has no {landmark} landmark"
     for unique in ("banner", "main", "contentinfo"):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.checks import assert_accessible, assert_reflows
+
 CHART_MODULE, CHART_ID = "the-evidence", "fuentes-nrs"
 QUIZ_ID = "shared-decision-making-quiz"  # has ordering, matching and multiple-response items
 CONVERSATION_ID = "sdm-conversation"
@@ -105,41 +107,6 @@ def first_of_type(quiz, item_type: str) -> int:
 
 
 # --- axe
-
-
-def _describe(violations: list[dict]) -> str:
-    """Axe violations as readable lines: rule id, impact, help, then each offending element."""
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
-        for node in violation["nodes"]:
-            summary = (node.get("failureSummary") or "").replace("\n", " | ")
-            lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
-    return "\n".join(lines)
-
-
-def assert_accessible(page, axe_path) -> None:
-    """axe-core finds no violations; the page has one h1 and one main landmark."""
-    if not page.evaluate("() => typeof axe === 'object'"):
-        page.add_script_tag(path=str(axe_path))
-    violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
-    assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n{_describe(violations)}"
-    expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    expect(page.get_by_role("main")).to_have_count(1)
-
-
-_WIDER_THAN_THE_WINDOW = """() => {
-  const root = document.documentElement;
-  if (root.scrollWidth <= root.clientWidth) return [];
-  const wide = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const box = el.getBoundingClientRect();
-    if (box.width > 0 && box.right > root.clientWidth + 0.5 && !el.closest('.visually-hidden'))
-      wide.push(`<${el.tagName.toLowerCase()} class="${el.className.baseVal ?? el.className}"> ends at ${Math.round(box.right)}px: `
-        + (el.textContent || '').trim().slice(0, 50));
-  }
-  return wide.slice(0, 8);
-}"""
 
 
 # --- the pages
@@ -305,11 +272,7 @@ def test_page_is_accessible(
     arrive(Visit(learner, chart_lesson, mixed_quiz, conversation))
     assert_accessible(page, axe_path)
 
-    # Reflow (WCAG 1.4.10): at 320 CSS pixels wide the page still passes and never scrolls sideways.
-    page.set_viewport_size({"width": 320, "height": 800})
-    assert_accessible(page, axe_path)
-    wider = page.evaluate(_WIDER_THAN_THE_WINDOW)
-    assert not wider, f"{page.url} scrolls sideways at 320px wide; too wide:\n" + "\n".join(wider)
+    assert_reflows(page, axe_path)
 
 
 @pytest.mark.browser
