@@ -14,7 +14,7 @@ def cohort_or_404(cohort_id: int):
     """A cohort the educator teaches; any other answers like a missing one."""
     cohort = cohorts.get_for(current_user, cohort_id)
     if cohort is None:
-        not_found("There is no cohort of yours at this address.")
+        not_found("There is no cohort of yours at this address. Your cohorts are listed under Teaching.")
     return cohort
 
 

@@ -5,15 +5,13 @@ for the figures (a fixed number of queries however large the cohort) and renders
 """
 
 from flask import Response, render_template, request, url_for
-from flask_login import current_user
 
 from app.content import catalog
 from app.errors import not_found
 from app.models.types import utcnow
-from app.services import cohorts, reports
+from app.services import reports
 from app.teach import bp
-
-NO_COHORT = "There is no cohort of yours at this address. Open your cohorts from the Teach page."
+from app.teach.cohorts import cohort_or_404
 
 
 @bp.app_template_filter("report_number")
@@ -28,16 +26,8 @@ def report_url(cohort, course) -> str:
     return url_for("teach.report_matrix", cohort_id=cohort.id, course_id=course.id)
 
 
-def _cohort_or_404(cohort_id: int):
-    """The cohort, if this educator teaches it (admins: any); else the same 404 as a missing one."""
-    cohort = cohorts.get_for(current_user, cohort_id)
-    if cohort is None:
-        not_found(NO_COHORT)
-    return cohort
-
-
 def _assigned_or_404(cohort_id: int, course_id: int):
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     found = reports.assigned_course(cohort.id, course_id)
     if found is None:
         not_found("That course is not assigned to this cohort, so there is no progress report for it.")
@@ -85,7 +75,7 @@ def report_matrix_csv(cohort_id: int, course_id: int):
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
 def report_learner(cohort_id: int, user_id: int):
     """One current student's attempts, answers and lessons."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     record = reports.learner(catalog(), cohort.id, user_id)
     if record is None:
         not_found("There is no current student of this cohort at this address.")
@@ -95,7 +85,7 @@ def report_learner(cohort_id: int, user_id: int):
 @bp.get("/cohorts/<int:cohort_id>/competencies")
 def report_competencies(cohort_id: int):
     """Heatmap of each student's share of best answers per competency (or group), with the table."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     by_group = request.args.get("by") == "group"
     report = reports.heatmap(catalog(), cohort.id, by_group=by_group, page=request.args.get("page", 1, type=int))
     if report is None:
@@ -110,7 +100,7 @@ def report_competencies(cohort_id: int):
 @bp.get("/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis")
 def report_item_analysis(cohort_id: int, quiz_id: str):
     """Facility, discrimination and the commonest wrong answer per item; students who may need help."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     quiz = catalog().quiz(quiz_id)
     if quiz is None:
         not_found("There is no quiz at this address. It may have been renamed or removed.")
@@ -128,5 +118,5 @@ def report_item_analysis(cohort_id: int, quiz_id: str):
 @bp.get("/cohorts/<int:cohort_id>/attempts.csv")
 def report_attempts_csv(cohort_id: int):
     """Every response of every attempt by the cohort's current students, one row each."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     return _csv(reports.attempt_csv_rows(catalog(), cohort.id), reports.filename(cohort.name, "attempts"))

@@ -14,6 +14,7 @@ from app.errors import not_found
 from app.extensions import db
 from app.services import cohorts, password_links, roster
 from app.teach import bp
+from app.teach.cohorts import cohort_or_404
 
 # Room for the rest of a multipart body (boundaries, headers, the CSRF token) around the file.
 _FORM_OVERHEAD = 64 * 1024
@@ -26,13 +27,6 @@ class RosterForm(FlaskForm):
     """A CSV file of students."""
 
     file = FileField("Roster file (CSV)", validators=[FileRequired("Choose a CSV file to import.")])
-
-
-def _cohort_or_404(cohort_id: int):
-    cohort = cohorts.get_for(current_user, cohort_id)
-    if cohort is None:
-        not_found("There is no cohort of yours at this address.")
-    return cohort
 
 
 def set_password_url(token: str) -> str:
@@ -84,7 +78,7 @@ def _page(cohort, form: RosterForm) -> str:
 @bp.route("/cohorts/<int:cohort_id>/roster", methods=["GET", "POST"])
 def import_roster(cohort_id: int):
     """Upload a CSV of students; every row is checked, the valid ones imported together."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     form = RosterForm()
     if form.validate_on_submit():
         data = form.file.data.read(roster.MAX_BYTES + 1)
@@ -109,7 +103,7 @@ def import_roster(cohort_id: int):
 @bp.post("/cohorts/<int:cohort_id>/roster/students/<int:user_id>/password-link")
 def new_password_link(cohort_id: int, user_id: int):
     """A fresh one-time link for an imported student who has never signed in; earlier links stop working."""
-    cohort = _cohort_or_404(cohort_id)
+    cohort = cohort_or_404(cohort_id)
     student = roster.awaiting_member(cohort, user_id)
     if student is None:
         not_found(
