@@ -46,7 +46,7 @@ class Client:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if form is not None:
-            body = urlencode(form)
+            body = urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
@@ -177,7 +177,11 @@ def main() -> None:
     quiz = catalog.quizzes[0]
     module = catalog.module(quiz.module_id)
     lesson_path = f"/learn/modules/{module.id}/lessons/{module.lessons[1].id}"
-    answers = {f"item-{item.id}": item.options[0].id for item in quiz.items}
+    # Every item answered (scenario items with their first option, others rightly), as a browser sends them.
+    answers: dict = {}
+    for item in quiz.items:
+        answer = item.options[0].id if item.type == "scenario" else item.handler.right_answer(item)
+        answers |= item.handler.form_data(item, answer)
 
     app_port, hello_port = free_port(), free_port()
     servers = [

@@ -399,6 +399,7 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     newcomer = auth.create("student", email="newcomer.link@example.org", name="Newcomer")
     member.password_hash = password_links.unusable_password()  # imported, never signed in
     token = password_links.make(newcomer.id, teacher.id)
+    password_links.make(member.id, teacher.id)  # the member was imported by the cohort's educator
     db.session.commit()
     world = World(
         module_id=module.id,

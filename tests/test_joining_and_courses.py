@@ -268,12 +268,16 @@ def test_a_join_link_shows_the_cohort_and_joins_only_on_the_button(client, db, a
     assert rows(db, CohortMember, user_id=student.id) == 1
 
 
-def test_a_removed_student_may_join_again(client, db, auth, cohort):
+def test_a_removed_student_cannot_undo_the_removal_with_the_code(client, db, auth, cohort):
     student = auth.as_role("student")
     client.post("/learn/join", data={"code": cohort.join_code})
     cohorts.remove_member(cohort, student.id)
     db.session.commit()
-    client.post(f"/learn/join/{cohort.join_code}")
+    refused = client.post(f"/learn/join/{cohort.join_code}")
+    assert refused.status_code == 422 and "You were removed from this cohort" in refused.text
+    assert db.session.scalar(cohorts.member_ids(cohort.id)) is None
+    cohorts.add_member(cohort, student.id, "roster")  # the educator adds them again
+    db.session.commit()
     assert db.session.scalar(cohorts.member_ids(cohort.id)) == student.id
 
 

@@ -359,6 +359,8 @@ def as_role(client, db, auth):
         db.session.add(waiting)
         db.session.flush()
         cohorts.add_member(cohort, waiting.id, "roster")
+        teacher = me if role == "educator teaching" else owner
+        password_links.make(waiting.id, teacher.id)  # imported by the cohort's educator
         db.session.commit()
         return cohort, waiting
 
@@ -377,6 +379,7 @@ EXPECTED = {
 @pytest.mark.parametrize("role", ROLES)
 def test_every_roster_route_answers_each_role(client, db, as_role, role):
     cohort, waiting = as_role(role)
+    first_link = set(db.session.scalars(select(PasswordLink.token_hash).where(PasswordLink.user_id == waiting.id)))
     base = f"/teach/cohorts/{cohort.id}/roster"
     answers = {
         ("GET", base): client.get(base),
@@ -403,7 +406,8 @@ def test_every_roster_route_answers_each_role(client, db, as_role, role):
             assert "<h1>" in response.text and "Traceback" not in response.text
     imported = user(db, "new@example.org") is not None
     assert imported == (expected == "ok")
-    assert (rows(db, PasswordLink, user_id=waiting.id) == 1) == (expected == "ok")
+    links_now = set(db.session.scalars(select(PasswordLink.token_hash).where(PasswordLink.user_id == waiting.id)))
+    assert (links_now != first_link) == (expected == "ok")  # a fresh link only for those who may make one
 
 
 def test_the_roster_form_needs_its_csrf_token(app, client, db, cohort):
@@ -425,3 +429,33 @@ def test_the_roster_form_needs_its_csrf_token(app, client, db, cohort):
         f"/teach/cohorts/{cohort.id}/roster/students/{sam.id}/password-link", data={"csrf_token": csrf_token(link_page)}
     )
     assert fresh.status_code == 200
+
+
+def test_a_class_list_never_enrols_a_staff_account(client, db, auth, cohort):
+    auth.create("educator", email="colleague@example.org", name="Colleague")
+    auth.create("admin", email="boss@example.org", name="Boss")
+    response = upload(client, cohort.id, b"email,name\ncolleague@example.org,C\nboss@example.org,B\n")
+    assert response.status_code == 200
+    assert response.text.count("a class list cannot add") == 2
+    assert member_ids(db, cohort) == set()
+
+
+def test_trailing_empty_spreadsheet_columns_are_ignored(client, db, cohort):
+    response = upload(client, cohort.id, b"email,name,,\r\nann@example.org,Ann,,\r\n")
+    assert response.status_code == 200 and len(member_ids(db, cohort)) == 1
+
+
+def test_another_educator_importing_the_same_email_cannot_claim_the_account(client, db, auth, cohort):
+    upload(client, cohort.id, b"email,name\nnew@example.org,New\n")
+    student = user(db, "new@example.org")
+    auth.sign_out()
+    other = auth.create("educator", email="other.teacher@example.org", name="Other Teacher")
+    auth.sign_in(other.email)
+    theirs = cohorts.create(other, "Other class")
+    db.session.commit()
+    upload(client, theirs.id, b"email,name\nnew@example.org,New\n")  # links the existing account
+    before = set(db.session.scalars(select(PasswordLink.token_hash).where(PasswordLink.user_id == student.id)))
+    response = client.post(f"/teach/cohorts/{theirs.id}/roster/students/{student.id}/password-link")
+    assert response.status_code == 404
+    after = set(db.session.scalars(select(PasswordLink.token_hash).where(PasswordLink.user_id == student.id)))
+    assert after == before  # the first educator's link still works

@@ -1,6 +1,7 @@
 """The educator's course builder and cohort pages, used as an educator would."""
 
 import re
+from datetime import date
 
 import pytest
 from markupsafe import escape
@@ -182,3 +183,46 @@ def test_people_who_do_not_teach_are_kept_out(client, auth, role):
             assert response.status_code == 302 and response.location.startswith("/auth/sign-in")
         else:
             assert response.status_code == 403 and "These pages are for educators" in response.text
+
+
+def test_removing_with_a_forged_huge_id_changes_nothing(client, educator):
+    cohort_path = client.post("/teach/cohorts/new", data={"name": "Class A"}).location
+    response = client.post(f"{cohort_path}/members/18446744073709551616/remove", follow_redirects=True)
+    assert response.status_code == 200 and "That student is not in this cohort" in response.text
+
+
+def test_assigning_twice_keeps_one_assignment_with_the_latest_dates(db, auth, catalog):
+    teacher = auth.create("educator")
+    cohort = cohorts.create(teacher, "Class A")
+    course = courses.create(teacher, "Course", "")
+    courses.add_item(catalog, course, f"quiz:{catalog.quizzes[0].id}")
+    courses.set_published(course, True)
+    cohorts.assign(cohort, course, teacher, None, None)
+    again = cohorts.assign(cohort, course, teacher, None, date(2030, 1, 31))
+    db.session.commit()
+    assert rows(db, Assignment) == 1 and again.due_on == date(2030, 1, 31)
+
+
+def test_teaching_pages_run_the_same_queries_for_one_course_or_many(client, db, educator, catalog, count_queries):
+    cohort = cohorts.create(educator, "Class A")
+
+    def add_course(title: str) -> None:
+        course = courses.create(educator, title, "")
+        courses.add_item(catalog, course, f"quiz:{catalog.quizzes[0].id}")
+        courses.set_published(course, True)
+        cohorts.assign(cohort, course, educator, None, None)
+        db.session.commit()
+
+    def counts() -> tuple[int, int]:
+        found = []
+        for path in ("/teach/", f"/teach/cohorts/{cohort.id}"):
+            with count_queries() as counted:
+                assert client.get(path).status_code == 200
+            found.append(counted.count)
+        return tuple(found)
+
+    add_course("First")
+    one = counts()
+    for n in range(5):
+        add_course(f"More {n}")
+    assert counts() == one

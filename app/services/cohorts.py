@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Assignment, Cohort, CohortEducator, CohortMember, Course, User
-from app.models.types import utcnow
+from app.models.types import MAX_ID, utcnow
 from app.services import sql
 
 # No 0/O, 1/I/L: a join code is read aloud in class and typed from a slide.
@@ -133,12 +134,22 @@ def join(user: User, code: str) -> Cohort:
         raise CohortError("No cohort has that join code. Check it with your educator.")
     if not cohort.is_join_open:
         raise CohortError("This cohort is not taking new members. Ask your educator.")
+    removed = db.session.scalar(
+        select(CohortMember.id).where(
+            CohortMember.cohort_id == cohort.id, CohortMember.user_id == user.id, CohortMember.removed_at.is_not(None)
+        )
+    )
+    if removed is not None:
+        # A removal stands until an educator adds the student again (from a class list).
+        raise CohortError("You were removed from this cohort. Ask your educator to add you again.")
     add_member(cohort, user.id, "code")
     return cohort
 
 
 def remove_member(cohort: Cohort, user_id: int) -> bool:
     """End a student's membership; their learning records are kept. False if they were not a member."""
+    if not 0 < user_id <= MAX_ID:
+        return False
     member = db.session.scalar(
         select(CohortMember).where(
             CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id, CohortMember.removed_at.is_(None)
@@ -151,21 +162,37 @@ def remove_member(cohort: Cohort, user_id: int) -> bool:
     return True
 
 
+_assign = sql.Upsert(
+    Assignment,
+    conflict=["cohort_id", "course_id"],
+    update={"starts_on": lambda t, e: e.starts_on, "due_on": lambda t, e: e.due_on},
+)
+
+
 def assign(cohort: Cohort, course: Course, by: User, starts_on: date | None, due_on: date | None) -> Assignment:
     """Assign a published course to the cohort, or change the dates of an existing assignment."""
     if not course.is_published:
         raise CohortError("Publish the course before assigning it.")
     if starts_on and due_on and due_on < starts_on:
         raise CohortError("The due date must not be before the start date.")
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.cohort_id == cohort.id, Assignment.course_id == course.id)
+    # One statement, so assigning twice at once (a double click) changes the dates instead of failing.
+    _assign(
+        [
+            {
+                "cohort_id": cohort.id,
+                "course_id": course.id,
+                "starts_on": starts_on,
+                "due_on": due_on,
+                "assigned_by_id": by.id,
+                "assigned_at": utcnow(),
+            }
+        ]
     )
-    if assignment is None:
-        assignment = Assignment(cohort_id=cohort.id, course_id=course.id, assigned_by_id=by.id)
-        db.session.add(assignment)
-    assignment.starts_on, assignment.due_on = starts_on, due_on
-    db.session.flush()
-    return assignment
+    return db.session.scalar(
+        select(Assignment)
+        .where(Assignment.cohort_id == cohort.id, Assignment.course_id == course.id)
+        .execution_options(populate_existing=True)
+    )
 
 
 def assignments(cohort: Cohort) -> list[Assignment]:
@@ -173,6 +200,7 @@ def assignments(cohort: Cohort) -> list[Assignment]:
     return list(
         db.session.scalars(
             select(Assignment)
+            .options(selectinload(Assignment.course))
             .where(Assignment.cohort_id == cohort.id)
             .order_by(Assignment.due_on.is_(None), Assignment.due_on, Assignment.id)
         )
@@ -200,6 +228,7 @@ def learner_assignments(user_id: int) -> list[Assigned]:
     """Published courses assigned to the learner's current cohorts, soonest due first."""
     rows = db.session.execute(
         select(Assignment, Course, Cohort)
+        .options(selectinload(Course.items))
         .join(Course, Course.id == Assignment.course_id)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
         .join(CohortMember, CohortMember.cohort_id == Cohort.id)

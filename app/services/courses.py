@@ -5,6 +5,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.content import Catalog
 from app.extensions import db
@@ -55,7 +56,9 @@ def can_edit(user: User, course: Course) -> bool:
 
 def visible_courses(user: User) -> list[Course]:
     """The educator's own courses, then colleagues' published ones (admins see all)."""
-    query = select(Course).order_by(Course.owner_id != user.id, Course.title, Course.id)
+    query = (
+        select(Course).options(selectinload(Course.items)).order_by(Course.owner_id != user.id, Course.title, Course.id)
+    )
     if not user.is_admin:
         query = query.where(or_(Course.owner_id == user.id, Course.is_published.is_(True)))
     return list(db.session.scalars(query))

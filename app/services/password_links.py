@@ -119,7 +119,8 @@ def find(token: str) -> Found:
         raise LinkError("used")
     if link.expires_at <= utcnow():
         raise LinkError("expired")
-    if not user.is_active:
+    if not user.is_active or user.role != "student":
+        # A link is made for an imported student; one whose account became staff is never usable.
         raise LinkError("inactive")
     return Found(link, user)
 

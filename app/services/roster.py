@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import Cohort, CohortMember, User
+from app.models import Cohort, CohortEducator, CohortMember, PasswordLink, User
 from app.models.types import MAX_ID, utcnow
 from app.services import accounts, cohorts, password_links
 
@@ -112,17 +112,24 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             raise RosterError(
                 f"Line {line} cannot be read as CSV ({exc}). Check its quotes, or save the file again as CSV."
             ) from None
-        fields = [" ".join(f.split()) for f in fields]
+        fields = _without_trailing_blanks([" ".join(f.split()) for f in fields])
         if any(fields):
             yield line, fields
 
 
 def _header(fields: list[str]) -> dict[str, int] | None:
     """Column positions if the header names exactly the columns email and name, in any order and case."""
-    names = [f.strip().lower() for f in fields]
+    names = [f.strip().lower() for f in _without_trailing_blanks(fields)]
     if sorted(names) != sorted(COLUMNS):
         return None
     return {name: names.index(name) for name in COLUMNS}
+
+
+def _without_trailing_blanks(fields: list[str]) -> list[str]:
+    """A row without the empty cells spreadsheets add after its columns ("a,b,,"); a blank name stays."""
+    while len(fields) > len(COLUMNS) and not fields[-1].strip():
+        fields = fields[:-1]
+    return fields
 
 
 def _sniffed(text: str) -> str:
@@ -325,6 +332,10 @@ def import_rows(cohort: Cohort, checked: Checked, by: User) -> Outcome:
         if not user.is_active:
             reason = "An account with this email exists but is deactivated; an administrator must reactivate it first."
             outcome.invalid.append(Invalid(row.line, row.email, row.name, reason))
+        elif user.role != "student":
+            # Educators and admins are never enrolled by someone else's class list (nor their records opened to it).
+            reason = "This email belongs to a staff account, which a class list cannot add; staff join with the code."
+            outcome.invalid.append(Invalid(row.line, row.email, row.name, reason))
         elif user.id in members:
             outcome.already.append(user)
         else:
@@ -336,15 +347,35 @@ def import_rows(cohort: Cohort, checked: Checked, by: User) -> Outcome:
     return outcome
 
 
-def awaiting_member(cohort: Cohort, user_id: int) -> User | None:
+def _imported_here(cohort: Cohort):
+    """SQL: the account's first link was made by an educator of this cohort.
+
+    Only they may reissue it: another educator importing the same email must not be able to
+    claim the account.
+    """
+    return exists().where(
+        PasswordLink.user_id == User.id,
+        PasswordLink.created_by_id.in_(select(CohortEducator.user_id).where(CohortEducator.cohort_id == cohort.id)),
+    )
+
+
+def awaiting_member(cohort: Cohort, user_id: int, by: User) -> User | None:
     """A current member of the cohort who was imported and has never set a password nor signed in."""
     if not 0 < user_id <= MAX_ID:
         return None
-    user = db.session.scalar(
+    query = (
         select(User)
         .join(CohortMember, CohortMember.user_id == User.id)
-        .where(CohortMember.cohort_id == cohort.id, CohortMember.removed_at.is_(None), User.id == user_id)
+        .where(
+            CohortMember.cohort_id == cohort.id,
+            CohortMember.removed_at.is_(None),
+            User.id == user_id,
+            User.role == "student",
+        )
     )
+    if not by.is_admin:
+        query = query.where(_imported_here(cohort))
+    user = db.session.scalar(query)
     return user if user is not None and password_links.awaits_password(user) else None
 
 

@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app.content import catalog
 from app.errors import not_found
@@ -92,11 +93,16 @@ def add_course_item(course_id: int):
         return _builder(course, form, 422)
     try:
         courses.add_item(catalog(), course, form.choice.data, form.is_required.data)
+        db.session.commit()
     except courses.CourseError as exc:
         form.choice.errors = [str(exc)]
         db.session.rollback()
         return _builder(course, form, 422)
-    db.session.commit()
+    except IntegrityError:
+        # Another change to this course landed at the same moment (a double click): nothing was added.
+        db.session.rollback()
+        flash("The course changed while you were adding to it. Check the items and add again if needed.", "warning")
+        return redirect(url_for(".course", course_id=course.id, _anchor="items"))
     flash("Added to the course.", "success")
     return redirect(url_for(".course", course_id=course.id, _anchor="items"))
 

@@ -104,7 +104,7 @@ def import_roster(cohort_id: int):
 def new_password_link(cohort_id: int, user_id: int):
     """A fresh one-time link for an imported student who has never signed in; earlier links stop working."""
     cohort = cohort_or_404(cohort_id)
-    student = roster.awaiting_member(cohort, user_id)
+    student = roster.awaiting_member(cohort, user_id, current_user)
     if student is None:
         not_found(
             "There is no student in this cohort at this address who still has to set a password. "
