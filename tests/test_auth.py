@@ -414,3 +414,12 @@ class TestWithCsrfProtection:
         assert response.headers["Location"] == f"{attempt_path}/results"
         assert db.session.scalar(select(QuizAttempt.submitted_at)) is not None
         assert db.session.scalar(select(func.count()).select_from(ItemResponse)) == len(quiz.items)
+
+
+def test_an_email_typed_with_a_combining_accent_is_the_same_account(db, auth):
+    from app.services import accounts
+
+    auth.create("student", email="m\u00fcller@example.org", name="M")
+    assert accounts.find_by_email("mu\u0308ller@example.org") is not None
+    with pytest.raises(accounts.AccountError):
+        accounts.create_user("MU\u0308LLER@example.org", "Again", "correct horse battery")

@@ -1,5 +1,6 @@
 """Accounts: creation, password checking, sign-in bookkeeping."""
 
+import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher, profiles
@@ -34,8 +35,11 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    """Emails are compared case-insensitively and without surrounding spaces."""
-    return email.strip().lower()
+    """Emails are compared case-insensitively, in Unicode's composed form, without surrounding spaces.
+
+    "ü" typed as one character or as "u" plus a combining mark is the same address.
+    """
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def find_by_email(email: str) -> User | None:
