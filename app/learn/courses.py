@@ -5,7 +5,6 @@ from datetime import date
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
@@ -13,7 +12,6 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db, limiter
 from app.learn import bp
-from app.models import Cohort, CohortMember
 from app.models.types import MAX_ID, utcnow
 from app.services import cohorts, courses
 
@@ -47,29 +45,9 @@ def today() -> date:
 # --- joining
 
 
-def _is_member(cohort: Cohort, user_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(CohortMember.id).where(
-                CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id, CohortMember.removed_at.is_(None)
-            )
-        )
-        is not None
-    )
-
-
-def _by_code(code: str) -> Cohort | None:
-    normal = cohorts.normalise_code(code)
-    if not normal or len(normal) > 32:
-        return None
-    return db.session.scalar(select(Cohort).where(Cohort.join_code == normal))
-
-
 def _join(code: str):
     """Join with the code; a redirect home saying what happened. CohortError if the code cannot be used."""
-    cohort = _by_code(code)
-    already = cohort is not None and _is_member(cohort, current_user.id)
-    cohort = cohorts.join(current_user, code)
+    cohort, already = cohorts.join(current_user, code)
     db.session.commit()
     if already:
         flash(f"You are already a member of {cohort.name}.", "info")
@@ -105,7 +83,7 @@ def join():
 @_per_account
 def join_link(code: str):
     """A join link: the cohort's name and a button; joining happens only on the POST."""
-    cohort = _by_code(code)
+    cohort = cohorts.by_code(code)
     if cohort is None:
         not_found("No cohort has this join link. Check the link with your educator, or type the code they gave you.")
     form = JoinLinkForm()
@@ -121,7 +99,7 @@ def join_link(code: str):
         form=form,
         cohort=cohort,
         error=error,
-        is_member=_is_member(cohort, current_user.id),
+        is_member=(member := cohorts.membership(cohort, current_user.id)) is not None and member.removed_at is None,
     ), 422 if error else 200
 
 

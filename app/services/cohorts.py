@@ -127,23 +127,36 @@ def add_member(cohort: Cohort, user_id: int, via: str) -> None:
     add_members(cohort, [user_id], via)
 
 
-def join(user: User, code: str) -> Cohort:
-    """A student joins a cohort with its code."""
-    cohort = db.session.scalar(select(Cohort).where(Cohort.join_code == normalise_code(code)))
+def by_code(code: str) -> Cohort | None:
+    """The cohort with this join code, as typed (any case, spaces or dashes), if any."""
+    normal = normalise_code(code)
+    if not normal or len(normal) > 32:
+        return None
+    return db.session.scalar(select(Cohort).where(Cohort.join_code == normal))
+
+
+def membership(cohort: Cohort, user_id: int) -> CohortMember | None:
+    """The learner's membership row of the cohort, current or ended, if any."""
+    return db.session.scalar(
+        select(CohortMember).where(CohortMember.cohort_id == cohort.id, CohortMember.user_id == user_id)
+    )
+
+
+def join(user: User, code: str) -> tuple[Cohort, bool]:
+    """A student joins a cohort with its code; also says whether they were a member already."""
+    cohort = by_code(code)
     if cohort is None:
         raise CohortError("No cohort has that join code. Check it with your educator.")
-    if not cohort.is_join_open:
-        raise CohortError("This cohort is not taking new members. Ask your educator.")
-    removed = db.session.scalar(
-        select(CohortMember.id).where(
-            CohortMember.cohort_id == cohort.id, CohortMember.user_id == user.id, CohortMember.removed_at.is_not(None)
-        )
-    )
-    if removed is not None:
+    member = membership(cohort, user.id)
+    if member is not None and member.removed_at is not None:
         # A removal stands until an educator adds the student again (from a class list).
         raise CohortError("You were removed from this cohort. Ask your educator to add you again.")
+    if member is not None:
+        return cohort, True
+    if not cohort.is_join_open:
+        raise CohortError("This cohort is not taking new members. Ask your educator.")
     add_member(cohort, user.id, "code")
-    return cohort
+    return cohort, False
 
 
 def remove_member(cohort: Cohort, user_id: int) -> bool:
