@@ -6,7 +6,7 @@ from flask import Flask, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from app.content import catalog, markdown
+from app.content import catalog, certainty, markdown
 from app.content.conversations import OUTCOMES
 from app.content.items import GRADE_LABELS, field_name
 
@@ -40,6 +40,13 @@ def register(app: Flask) -> None:
         """The CSRF token as a hidden input with no id, so a page may hold many forms without repeating an id."""
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
-    app.jinja_env.globals.update(grade_labels=GRADE_LABELS, field_name=field_name, outcomes=OUTCOMES)
+    app.jinja_env.globals.update(
+        grade_labels=GRADE_LABELS,
+        field_name=field_name,
+        outcomes=OUTCOMES,
+        confidence_labels=certainty.LABELS,
+        cbm_right=certainty.RIGHT,
+        cbm_wrong=certainty.WRONG,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -147,7 +147,7 @@ def seed(app, students: int) -> dict[str, str]:
             select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.quiz_ref).where(QuizAttempt.user_id.in_(ids))
         ).all()
         rows = [
-            response_row(attempt_id, user_id, item.id, item.type, item.version, position, g, now)
+            response_row(attempt_id, user_id, quiz_ref, item.id, item.type, item.version, position, g, now)
             for attempt_id, user_id, quiz_ref in attempts
             for position, (item, graded) in enumerate(keys[quiz_ref], start=1)
             for g in (graded[(user_id + position) % 3 != 0],)

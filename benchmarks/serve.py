@@ -177,11 +177,14 @@ def main() -> None:
     quiz = catalog.quizzes[0]
     module = catalog.module(quiz.module_id)
     lesson_path = f"/learn/modules/{module.id}/lessons/{module.lessons[1].id}"
-    # Every item answered (scenario items with their first option, others rightly), as a browser sends them.
+    # Every item answered (scenario items with their first option, others rightly), as a browser sends them,
+    # "not sure" of each, so wrong answers and unsure right ones go to the review queue too.
     answers: dict = {}
+    by_item: dict[str, dict] = {}
     for item in quiz.items:
         answer = item.options[0].id if item.type == "scenario" else item.handler.right_answer(item)
-        answers |= item.handler.form_data(item, answer)
+        by_item[item.id] = {**item.handler.form_data(item, answer), f"confidence-{item.id}": "1"}
+        answers |= by_item[item.id]
 
     app_port, hello_port = free_port(), free_port()
     servers = [
@@ -224,10 +227,45 @@ def main() -> None:
 
             return timed(call)
 
+        def practise_item(i: int) -> float:
+            client = learners[i]
+            token = client.token(f"/learn/quizzes/{quiz.id}")
+            page = ""
+            while 'name="position"' not in page:  # a finished practice: the next press begins a new one
+                status, headers, _ = client.request("POST", f"/learn/quizzes/{quiz.id}/practice", {"csrf_token": token})
+                assert status == 302, status
+                path = headers["Location"]
+                status, _, page = client.request("GET", path)
+            position = int(re.search(r'name="position" value="(\d+)"', page).group(1))
+            form = {"csrf_token": token, "position": str(position), **by_item[quiz.items[position - 1].id]}
+
+            def call():
+                status, headers, _ = client.request("POST", path, form)
+                assert status == 302 and headers["Location"].endswith(f"/items/{position}"), status
+
+            return timed(call)
+
+        def get_review(i: int) -> float:
+            def call():
+                status, _, _ = learners[i].request("GET", "/learn/review")
+                assert status == 200, status
+
+            return timed(call)
+
+        def get_progress(i: int) -> float:
+            def call():
+                status, _, _ = learners[i].request("GET", "/learn/progress")
+                assert status == 200, status
+
+            return timed(call)
+
         results = [
             run_load("hello (plain Flask)", get_hello, args.concurrency, args.seconds),
             run_load("lesson page", get_lesson, args.concurrency, args.seconds),
             run_load("quiz submission", submit_quiz, args.concurrency, args.seconds),
+            run_load("practice answer", practise_item, args.concurrency, args.seconds),
+            run_load("review page", get_review, args.concurrency, args.seconds),
+            run_load("progress page", get_progress, args.concurrency, args.seconds),
         ]
     finally:
         for server in servers:
@@ -243,6 +281,8 @@ def main() -> None:
         r["throughput_vs_hello"] = round(ratio, 3)
         print(f"{r['name']:<22}{r['requests_per_second']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}{ratio:>17.2f}")
     print("quiz submission: each timed POST follows an untimed quiz page and attempt start by the same learner")
+    print("practice answer: each timed POST answers one item; finding the next item is untimed")
+    print("review and progress pages: read after the submissions above filled the learner's queue and history")
     if args.json:
         args.json.write_text(json.dumps({"database": database, "workers": args.workers, "results": results}, indent=2))
 

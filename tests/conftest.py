@@ -111,7 +111,12 @@ class ServerLikeClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        """Send one request from an empty context; only cookies carry over."""
+        """Send one request from an empty context; only cookies carry over.
+
+        The body is read inside that context too, as a server reads a streamed body in the
+        request's own thread.
+        """
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

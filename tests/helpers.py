@@ -7,11 +7,14 @@ from sqlalchemy import func, select
 from app.content import Quiz
 
 
-def answers_by_grade(quiz: Quiz, grade: str, fallback: str = "unhelpful") -> dict[str, Any]:
+def answers_by_grade(quiz: Quiz, grade: str, fallback: str = "unhelpful", confidence: int | None = 2) -> dict[str, Any]:
     """Form data answering every item: scenario items with an option of `grade` (else `fallback`),
-    other items with the answer key when `grade` is 'best' and with a wrong answer otherwise."""
+    other items with the answer key when `grade` is 'best' and with a wrong answer otherwise;
+    each answer "fairly sure" unless `confidence` says otherwise (None: not said)."""
     data: dict[str, Any] = {}
     for item in quiz.items:
+        if confidence is not None:
+            data[f"confidence-{item.id}"] = str(confidence)
         handler = item.handler
         if item.type == "scenario":
             option = next((o for o in item.options if o.grade == grade), None) or next(

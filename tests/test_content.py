@@ -607,6 +607,20 @@ def test_pass_mark_bounds_are_accepted(tree, pass_mark):
     assert build_catalog([tree.write().root]).quiz("mod-a-quiz").pass_mark == pass_mark
 
 
+@pytest.mark.parametrize("marking", ["by-vibes", 3, ["certainty"]])
+def test_marking_must_be_standard_or_certainty(tree, marking):
+    tree.quiz["marking"] = marking
+    problem = only_problem(tree)
+    assert problem.message == f"the quiz: 'marking' must be 'standard' or 'certainty', not {marking!r}"
+    assert problem.line == line_of(tree.quiz_file, "marking:")
+
+
+@pytest.mark.parametrize("marking", ["standard", "certainty"])
+def test_marking_is_read(tree, marking):
+    tree.quiz["marking"] = marking
+    assert build_catalog([tree.write().root]).quiz("mod-a-quiz").marking == marking
+
+
 def test_quiz_pairing_with_a_module_that_does_not_exist(tree):
     tree.quiz["module"] = "mod-z"
     problem = only_problem(tree)

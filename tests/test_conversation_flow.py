@@ -31,7 +31,7 @@ def begin(client, conversation) -> str:
 
 def say(client, path: str, step: int, reply_id: str):
     """Post one reply at a step."""
-    return client.post(path, data={"step": str(step), "reply": reply_id})
+    return client.post(path, data={"step": str(step), "reply": reply_id, "confidence": "2"})
 
 
 def worst_path(conversation) -> list[str]:
@@ -118,9 +118,9 @@ def test_a_repeated_reply_is_recorded_once(client, db, student, conversation):
     ("data", "message"),
     [
         ({"step": "1"}, "Choose a reply"),
-        ({"step": "1", "reply": "no-such-reply"}, "That reply is not one of those on offer here"),
-        ({"step": "one", "reply": "a"}, "Choose a reply"),
-        ({"reply": "a"}, "Choose a reply"),
+        ({"step": "1", "reply": "no-such-reply", "confidence": "2"}, "That reply is not one of those on offer here"),
+        ({"step": "one", "reply": "a", "confidence": "2"}, "Choose a reply"),
+        ({"reply": "a", "confidence": "2"}, "Choose a reply"),
     ],
 )
 def test_a_bad_reply_gets_a_message_and_records_nothing(client, db, student, conversation, data, message):
@@ -251,3 +251,28 @@ def test_a_finished_conversation_no_longer_offered_answers_404_not_an_error(clie
     for url in (f"/learn/attempts/{attempt_id}/results", path):
         response = client.get(url)
         assert response.status_code == 404 and "no longer offered" in response.text
+
+
+def test_a_reply_asks_how_sure_and_keeps_the_choice_when_that_is_missing(client, db, student, conversation):
+    path = client.post(f"/learn/conversations/{conversation.id}/attempts").location
+    page = client.get(path).text
+    assert "How sure are you that this is the right thing to say?" in page
+    first = conversation.best_path[0]
+    response = client.post(path, data={"step": "1", "reply": first})
+    assert response.status_code == 422
+    assert "Say how sure you are that this is the right thing to say." in response.text
+    assert f'value="{first}" checked' in response.text
+    assert rows(db, ItemResponse) == 0
+    assert client.post(path, data={"step": "1", "reply": first, "confidence": "3"}).status_code == 302
+    assert db.session.scalar(select(ItemResponse.confidence)) == 3
+
+
+def test_the_debrief_shows_how_sure_each_reply_was_and_the_calibration(client, db, student, conversation):
+    path = client.post(f"/learn/conversations/{conversation.id}/attempts").location
+    for step, reply_id in enumerate(conversation.best_path, start=1):
+        client.post(path, data={"step": str(step), "reply": reply_id, "confidence": "3"})
+    page = client.get(path).text
+    assert page.count("you said you were very sure") == len(conversation.best_path)
+    assert "How well you judged your replies" in page
+    steps = len(conversation.best_path)
+    assert re.search(rf"<th scope=\"row\">Very sure</th>\s*<td>{steps}</td>\s*<td>{steps}</td>", page)

@@ -130,6 +130,13 @@ class Quiz:
     intro_html: str
     items: tuple[Item, ...]
     version: str
+    #: "standard" (the items' points) or "certainty" (certainty-based marking).
+    marking: str = "standard"
+
+    @property
+    def is_certainty_marked(self) -> bool:
+        """Whether attempts are scored by certainty-based marking."""
+        return self.marking == "certainty"
 
     @property
     def max_score(self) -> float:

@@ -134,6 +134,8 @@ class Conversation:
     """A branching conversation paired with a module."""
 
     kind: ClassVar[str] = "conversation"
+    #: Conversations are scored by their path; certainty-based marking is for quiz items.
+    marking: ClassVar[str] = "standard"
 
     id: str
     title: str

@@ -35,7 +35,9 @@ _MODULE_KEYS = {
     "charts",
 }
 _LESSON_KEYS = {"id", "title", "file", "minutes", "key_points"}
-_QUIZ_KEYS = {"id", "type", "title", "module", "pass_mark", "intro", "items"}
+_QUIZ_KEYS = {"id", "type", "title", "module", "pass_mark", "marking", "intro", "items"}
+#: How a quiz may be marked: by its items' points, or by certainty-based marking.
+_MARKINGS = ("standard", "certainty")
 
 
 @dataclass
@@ -450,6 +452,11 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conve
     title = check.text(data, "title", "the quiz")
     module_id = check.slug(data, "module", "the quiz")
     pass_mark = check.integer(data, "pass_mark", "the quiz", 1, 100)
+    marking = data.get("marking", "standard")
+    if marking not in _MARKINGS:
+        check.problem(
+            data.line_of("marking"), f"the quiz: 'marking' must be 'standard' or 'certainty', not {marking!r}"
+        )
     intro = check.text(data, "intro", "the quiz", required=False) or ""
     check.in_words(intro, data.line_of("intro"), "the quiz: the intro")
     items: list[Item] = []
@@ -480,6 +487,7 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conve
         title=title,
         module_id=module_id,
         pass_mark=pass_mark,
+        marking=marking,
         intro_html=markdown.render(intro),
         items=tuple(items),
         version=_digest(path.read_bytes()),

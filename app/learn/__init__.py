@@ -12,4 +12,12 @@ def _guard() -> None:
     """One access guard for the whole blueprint: every role may learn, anonymous visitors may not."""
 
 
-from app.learn import courses, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from app.learn import (  # noqa: E402,F401  (routes attach themselves to bp)  # noqa: E402,F401  (practise a competency; private reflections)
+    courses,
+    practice_runner,  # noqa: E402,F401
+    practice_sets,
+    records,  # noqa: E402,F401  (the learner's learning records download)
+    reflections,
+    review,  # noqa: E402,F401  (the spaced review queue)
+    routes,
+)

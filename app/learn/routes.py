@@ -1,15 +1,16 @@
 """Learner views: thin, they call services and commit once."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.content import catalog
+from app.content.certainty import parse_level
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import ReplyForm
 from app.models.types import utcnow
-from app.services import conversations, courses, progress, quizzes
+from app.services import conversations, courses, mastery, mastery_chart, progress, quizzes, reflections, review
 
 
 def _module_or_404(module_id: str):
@@ -35,6 +36,7 @@ def home():
         standing=standing,
         resume=progress.continue_target(standing),
         assigned=courses.assigned_to(current_user.id, catalog(), utcnow().date()),
+        review_due=review.due_count(current_user.id, catalog(), utcnow()),
     )
 
 
@@ -104,6 +106,7 @@ def quiz(quiz_id: str):
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
         can_resume=quizzes.can_resume(current_user.id, quiz),
+        practice=quizzes.practice_history(current_user.id, quiz.id),
     )
 
 
@@ -143,6 +146,8 @@ def attempt(attempt_id: int):
     attempt = _own_attempt_or_404(attempt_id)
     if catalog().conversation(attempt.quiz_ref) is not None:
         return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+    if attempt.is_practice:
+        return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
     quiz = _quiz_or_404(attempt.quiz_ref)
     if attempt.submitted_at is not None:
         if request.method == "POST":
@@ -163,7 +168,7 @@ def attempt(attempt_id: int):
     if answers is not None:
         if answers.complete:
             try:
-                quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given)
+                quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given, answers.confidence)
             except (quizzes.AlreadySubmitted, quizzes.Abandoned):
                 db.session.rollback()
                 return redirect(url_for(".results", attempt_id=attempt.id))
@@ -179,6 +184,8 @@ def attempt(attempt_id: int):
 def results(attempt_id: int):
     """Every item with the option chosen, its grade, feedback and competencies; score and pass or fail."""
     attempt = _own_attempt_or_404(attempt_id)
+    if attempt.is_practice:
+        return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
     if attempt.submitted_at is None or catalog().conversation(attempt.quiz_ref) is not None:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     if any(r.item_type == "reply" for r in attempt.responses):
@@ -191,6 +198,7 @@ def results(attempt_id: int):
         quiz=quiz,
         # Feedback comes from the content, for every item still as it was when answered.
         items=quizzes.items_as_answered(quiz, attempt),
+        summary=quizzes.summarise(attempt),
         is_current=quiz is not None and quiz.version == attempt.content_version,
         module=catalog().module(attempt.module_ref),
     )
@@ -198,12 +206,24 @@ def results(attempt_id: int):
 
 @bp.get("/progress")
 def progress_page():
-    """The learner's progress per module and per competency, from the summary rows."""
+    """The learner's progress per module, mastery and calibration per competency, and their reflections."""
     standing = progress.modules_progress(current_user.id, catalog())
+    rule = mastery.rule_from(current_app.config)
+    # One query for every answer: mastery, the table and calibration all read these rows.
+    answers = mastery.answers(current_user.id)
+    groups = mastery.groups(catalog(), mastery.standings(answers, rule), standing)
     return render_template(
         "learn/progress.html",
         standing=standing,
-        competencies=progress.competency_standings(current_user.id, catalog(), standing),
+        rule=rule,
+        groups=groups,
+        chart=mastery_chart.svg(groups, rule, f"Right answers in your last {rule.window} per competency"),
+        chart_description=mastery_chart.description(groups, rule),
+        practise=mastery.by_state(groups),
+        calibration=mastery.calibration(answers),
+        reflections=[
+            (reflections.describe(catalog(), r.subject_ref), r) for r in reflections.for_user(current_user.id)
+        ],
     )
 
 
@@ -224,6 +244,7 @@ def conversation(conversation_id: str):
         module=catalog().module(conversation.module_id),
         history=quizzes.attempt_history(current_user.id, conversation.id),
         can_resume=quizzes.can_resume(current_user.id, conversation),
+        practice=quizzes.practice_history(current_user.id, conversation.id),
     )
 
 
@@ -236,11 +257,21 @@ def start_conversation(conversation_id: str):
     return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
 
 
+@bp.post("/conversations/<conversation_id>/practice")
+def practise_conversation(conversation_id: str):
+    """Begin (or resume) a practice run of a conversation: it never counts towards grades."""
+    conversation = _conversation_or_404(conversation_id)
+    attempt = quizzes.start_attempt(current_user.id, conversation, mode="practice")
+    db.session.commit()
+    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+
+
 @bp.post("/conversations/<conversation_id>/restart")
 def restart_conversation(conversation_id: str):
-    """Set the current conversation aside (it stays on record) and begin again."""
+    """Set the current conversation aside (it stays on record) and begin again, in the same mode."""
     conversation = _conversation_or_404(conversation_id)
-    attempt = conversations.restart(current_user.id, conversation)
+    mode = "practice" if request.form.get("mode") == "practice" else "assessed"
+    attempt = conversations.restart(current_user.id, conversation, mode)
     db.session.commit()
     flash("You are starting the conversation again from the beginning.", "info")
     return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
@@ -262,15 +293,20 @@ def conversation_attempt(attempt_id: int):
         else:
             flash("This conversation was updated since you began it, so it starts again from the beginning.", "info")
         return redirect(url_for(".conversation", conversation_id=conversation.id))
-    status, error = 200, None
+    status, error, said = 200, None, {}
     if request.method == "POST":
         form = ReplyForm()
         if attempt.submitted_at is not None:
             flash("This conversation has already ended; here is its debrief.", "info")
             return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
-        if form.validate():
+        confidence = parse_level(request.form.get("confidence"))
+        said = {"chosen_reply": form.reply.data, "chosen_confidence": confidence}
+        if form.validate() and confidence is None:
+            said["confidence_error"] = "Say how sure you are that this is the right thing to say."
+            status = 422
+        elif form.validate():
             try:
-                conversations.reply(current_user.id, attempt, conversation, form.step.data, form.reply.data)
+                conversations.reply(current_user.id, attempt, conversation, form.step.data, form.reply.data, confidence)
             except (conversations.StaleStep, conversations.AlreadySubmitted):
                 db.session.rollback()
                 flash("That reply was already recorded. Here is where the conversation stands.", "info")
@@ -283,6 +319,8 @@ def conversation_attempt(attempt_id: int):
                 return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
         else:
             error, status = "Choose a reply, then press “Say it”.", 422
+            if confidence is None:
+                said["confidence_error"] = "Say how sure you are that this is the right thing to say."
     # The path is replayed on the content it was played on; after an update only the score stands.
     where = conversations.position(conversation, attempt) if is_current else None
     page = "learn/debrief.html" if attempt.submitted_at is not None else "learn/play.html"
@@ -294,6 +332,8 @@ def conversation_attempt(attempt_id: int):
         error=error,
         module=catalog().module(conversation.module_id),
         is_current=is_current,
+        summary=quizzes.summarise(attempt) if attempt.submitted_at is not None else None,
+        **said,
     ), status
 
 

@@ -1,5 +1,7 @@
 """The database models."""
 
+from app.models.records import StatementOutbox
+from app.models.study import Reflection, ReviewCard
 from app.models.teaching import (
     ITEM_KINDS,
     Assignment,
@@ -36,5 +38,8 @@ __all__ = [
     "LessonProgress",
     "QuizAttempt",
     "QuizProgress",
+    "Reflection",
+    "ReviewCard",
+    "StatementOutbox",
     "User",
 ]

@@ -21,7 +21,8 @@ class LearningEvent(db.Model):
     """One thing a learner did, appended and never updated (the source of learning records)."""
 
     __tablename__ = "learning_event"
-    __table_args__ = (Index("ix_learning_event_user_created", "user_id", "created_at"),)
+    # Ids are never reused (statement ids derive from them), even after an account is deleted.
+    __table_args__ = (Index("ix_learning_event_user_created", "user_id", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk())
@@ -57,6 +58,12 @@ class LessonProgress(db.Model):
         return self.completed_at is not None
 
 
+#: How an attempt counts: an assessed attempt counts towards grades and courses; a practice one
+#: (unlimited, feedback after every item) only towards the learner's own mastery and review queue.
+MODES = ("assessed", "practice")
+#: How an attempt is scored: by the items' points, or by certainty-based marking.
+MARKINGS = ("standard", "certainty")
+
 # An attempt is open until submitted or set aside. The partial unique index and the ON CONFLICT
 # target that relies on it must name this predicate identically, so both use this one text.
 OPEN_ATTEMPT = "submitted_at IS NULL AND abandoned_at IS NULL"
@@ -68,24 +75,33 @@ class QuizAttempt(db.Model):
     __tablename__ = "quiz_attempt"
     __table_args__ = (
         Index("ix_quiz_attempt_user_quiz", "user_id", "quiz_ref"),
-        # At most one open attempt per learner and quiz: a double click on "Start" cannot fork.
+        # At most one open attempt per learner, quiz and mode: a double click on "Start" cannot fork.
         Index(
             "uq_quiz_attempt_one_open",
             "user_id",
             "quiz_ref",
+            "mode",
             unique=True,
             sqlite_where=text(OPEN_ATTEMPT),
             postgresql_where=text(OPEN_ATTEMPT),
         ),
         CheckConstraint("pass_mark BETWEEN 1 AND 100", name="pass_mark_range"),
+        CheckConstraint("mode IN ('assessed', 'practice')", name="mode"),
+        CheckConstraint("marking IN ('standard', 'certainty')", name="marking"),
+        CheckConstraint("mode = 'practice' OR pass_mark IS NOT NULL", name="assessed_has_pass_mark"),
+        # Ids are never reused (a statement's registration derives from them).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk())
+    #: The quiz or conversation; for a practice set drawn from several quizzes, the set's ref
+    #: (`practice/competency/<id>`, `practice/review`) and its items are listed in `item_refs`.
     quiz_ref: Mapped[str] = mapped_column(String(100))
     module_ref: Mapped[str] = mapped_column(String(100))
     content_version: Mapped[str] = mapped_column(String(64))
-    pass_mark: Mapped[int]
+    #: None for practice, which has no pass mark.
+    pass_mark: Mapped[int | None]
     max_score: Mapped[float]
     score: Mapped[float | None]
     is_passed: Mapped[bool | None]
@@ -96,6 +112,10 @@ class QuizAttempt(db.Model):
     abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: For a branching conversation: the ending the learner's path reached.
     ending_ref: Mapped[str | None] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(16), default="assessed")
+    marking: Mapped[str] = mapped_column(String(16), default="standard")
+    #: The items of a practice attempt, in order, as "quiz_id/item_id" (a snapshot of the set).
+    item_refs: Mapped[list[str] | None] = mapped_column(JSON)
 
     responses: Mapped[list["ItemResponse"]] = relationship(
         back_populates="attempt", order_by="ItemResponse.position", cascade="all, delete-orphan"
@@ -105,6 +125,11 @@ class QuizAttempt(db.Model):
     def is_open(cls):
         """SQL: the attempt is neither submitted nor set aside."""
         return and_(cls.submitted_at.is_(None), cls.abandoned_at.is_(None))
+
+    @property
+    def is_practice(self) -> bool:
+        """Whether this attempt was practice, which never counts towards grades."""
+        return self.mode == "practice"
 
     @property
     def percent(self) -> float | None:
@@ -120,11 +145,16 @@ class ItemResponse(db.Model):
     __tablename__ = "item_response"
     # One response per step: a conversation may pass the same node twice, a double submission may not
     # record the same step twice.
-    __table_args__ = (UniqueConstraint("attempt_id", "position", name="uq_item_response_attempt_position"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position", name="uq_item_response_attempt_position"),
+        CheckConstraint("confidence BETWEEN 1 AND 3", name="confidence_level"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    #: The quiz or conversation the item belongs to (a practice set may draw on several).
+    quiz_ref: Mapped[str] = mapped_column(String(100))
     item_ref: Mapped[str] = mapped_column(String(100))
     item_type: Mapped[str] = mapped_column(String(32))
     item_version: Mapped[str] = mapped_column(String(64))
@@ -135,6 +165,8 @@ class ItemResponse(db.Model):
     max_score: Mapped[float]
     is_correct: Mapped[bool]
     competency_refs: Mapped[list[str]] = mapped_column(JSON)
+    #: How sure the learner said they were: 1 not sure, 2 fairly sure, 3 very sure (None: not asked).
+    confidence: Mapped[int | None]
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="responses")

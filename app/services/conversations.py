@@ -41,22 +41,34 @@ def position(conversation: Conversation, attempt: QuizAttempt) -> Position:
     return Position(steps, state)
 
 
-def restart(user_id: int, conversation: Conversation) -> QuizAttempt:
-    """Set the open attempt aside (kept, never deleted) and begin again from the first line."""
+def restart(user_id: int, conversation: Conversation, mode: str = "assessed") -> QuizAttempt:
+    """Set the open attempt in this mode aside (kept, never deleted) and begin again from the first line."""
     db.session.execute(
         update(QuizAttempt)
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == conversation.id, QuizAttempt.is_open())
+        .where(
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.quiz_ref == conversation.id,
+            QuizAttempt.mode == mode,
+            QuizAttempt.is_open(),
+        )
         .values(abandoned_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return quizzes.start_attempt(user_id, conversation)
+    return quizzes.start_attempt(user_id, conversation, mode)
 
 
 _record_step = sql.InsertIfAbsent(ItemResponse, conflict=["attempt_id", "position"])
 
 
-def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: int, reply_id: str) -> QuizAttempt:
-    """Record the learner's reply at step `step`; at an ending, score the path and close the attempt."""
+def reply(
+    user_id: int,
+    attempt: QuizAttempt,
+    conversation: Conversation,
+    step: int,
+    reply_id: str,
+    confidence: int | None = None,
+) -> QuizAttempt:
+    """Record the learner's reply at step `step` (and how sure they were); at an ending, score the path and close the attempt."""
     if attempt.submitted_at is not None:
         raise AlreadySubmitted
     if attempt.abandoned_at is not None:
@@ -73,7 +85,9 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
     graded = grade_reply(node, chosen)
     after = conversation.advance(where.state, chosen)
     now = utcnow()
-    row = quizzes.response_row(attempt.id, user_id, node.id, "reply", conversation.version, step, graded, now)
+    row = quizzes.response_row(
+        attempt.id, user_id, conversation.id, node.id, "reply", conversation.version, step, graded, now, confidence
+    )
     # The unique (attempt, step) key makes a racing duplicate insert nothing.
     if not _record_step(row):
         raise StaleStep
@@ -85,18 +99,17 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
         conversation.version,
         at=now,
         result={
+            **quizzes.answered_result(graded, confidence, "standard"),
             "response": chosen.id,
-            "score": graded.score,
-            "max": graded.max_score,
-            "success": graded.is_correct,
-            "grade": graded.grade,
             "step": step,
             "counters": values,
             "next": after.at,
         },
         attempt_id=attempt.id,
     )
-    quizzes.update_competency_summaries(user_id, [graded], now)
+    if not attempt.is_practice:
+        # Practice never reaches the educator's summaries; mastery reads every response itself.
+        quizzes.update_competency_summaries(user_id, [graded], now)
     if not conversation.is_ending(after):
         events.record_many([answered])
         db.session.expire(attempt, ["responses"])
@@ -108,15 +121,17 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
     quizzes.claim(attempt, {"submitted_at": now, "score": score, "is_passed": is_passed, "ending_ref": after.at})
     verdict = events.row(
         user_id,
-        "passed" if is_passed else "failed",
+        "completed" if attempt.is_practice else "passed" if is_passed else "failed",
         events.activity_ref(conversation),
         conversation.version,
         at=now,
         result={
             "score": score,
             "max": attempt.max_score,
+            "min": 0.0,
             "scaled": round(percent / 100, 4),
             "success": is_passed,
+            "completion": True,
             "pass_mark": attempt.pass_mark,
             "ending": ending.id,
             "outcome": ending.outcome,
@@ -126,6 +141,7 @@ def reply(user_id: int, attempt: QuizAttempt, conversation: Conversation, step: 
         attempt_id=attempt.id,
     )
     events.record_many([answered, verdict])
-    quizzes.update_quiz_summary(user_id, conversation, percent, is_passed, now)
+    if not attempt.is_practice:
+        quizzes.update_quiz_summary(user_id, conversation, percent, is_passed, now)
     db.session.expire(attempt, ["responses"])
     return attempt

@@ -7,14 +7,15 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.content import Quiz
+from app.content import Quiz, certainty
+from app.content.certainty import parse_level
 from app.content.conversations import Conversation
 from app.content.items import AnswerError, Grade, Item
 from app.extensions import db
 from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
 from app.models.tracking import OPEN_ATTEMPT
 from app.models.types import MAX_ID, utcnow
-from app.services import events, sql
+from app.services import events, review, sql
 
 
 class AlreadySubmitted(Exception):
@@ -29,57 +30,87 @@ class ContentChanged(Exception):
     """The quiz changed since the attempt began; the learner must check their answers again."""
 
 
-def open_attempt(user_id: int, quiz_id: str) -> QuizAttempt | None:
-    """The learner's unsubmitted attempt at a quiz, if any."""
+def open_attempt(user_id: int, quiz_id: str, mode: str = "assessed") -> QuizAttempt | None:
+    """The learner's unsubmitted attempt at a quiz (or practice set) in this mode, if any."""
     return db.session.scalar(
         select(QuizAttempt)
         .where(
             QuizAttempt.user_id == user_id,
             QuizAttempt.quiz_ref == quiz_id,
+            QuizAttempt.mode == mode,
             QuizAttempt.is_open(),
         )
         .execution_options(populate_existing=True)
     )
 
 
-_create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref"], where=text(OPEN_ATTEMPT))
+_create_attempt = sql.InsertIfAbsent(QuizAttempt, conflict=["user_id", "quiz_ref", "mode"], where=text(OPEN_ATTEMPT))
 
 
-def start_attempt(user_id: int, quiz: Quiz | Conversation) -> QuizAttempt:
+def start_attempt(user_id: int, quiz: Quiz | Conversation, mode: str = "assessed") -> QuizAttempt:
     """Resume the learner's open attempt at a quiz or conversation, or begin one that snapshots its pass mark and version."""
-    attempt = open_attempt(user_id, quiz.id)
-    if attempt is not None and attempt.content_version == quiz.version:
+    return open_or_begin(
+        user_id,
+        quiz.id,
+        mode,
+        quiz.version,
+        {
+            "module_ref": quiz.module_id,
+            "pass_mark": quiz.pass_mark,
+            "max_score": quiz.max_score,
+            "marking": quiz.marking,
+            "item_refs": [f"{quiz.id}/{item.id}" for item in quiz.items]
+            if mode == "practice" and quiz.kind == "quiz"
+            else None,
+        },
+        events.activity_ref(quiz),
+    )
+
+
+def open_or_begin(
+    user_id: int, set_ref: str, mode: str, version: str, snapshot: dict[str, Any], object_ref: str
+) -> QuizAttempt:
+    """The learner's open attempt at this quiz or set and mode on this version, else a new one with `snapshot`.
+
+    An open attempt on another version is set aside (kept, never deleted) first.
+    """
+    attempt = open_attempt(user_id, set_ref, mode)
+    if attempt is not None and attempt.content_version == version:
         return attempt
     now = utcnow()
     if attempt is not None:
         # Begun on an older version of the quiz: set aside (never deleted) and start afresh.
-        db.session.execute(
-            update(QuizAttempt)
-            .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
-            .values(abandoned_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        set_aside(attempt, now)
     # The partial unique index allows one open attempt: a parallel "Start" inserts nothing here.
     inserted = _create_attempt(
         {
             "user_id": user_id,
-            "quiz_ref": quiz.id,
-            "module_ref": quiz.module_id,
-            "content_version": quiz.version,
-            "pass_mark": quiz.pass_mark,
-            "max_score": quiz.max_score,
+            "quiz_ref": set_ref,
+            "mode": mode,
+            "content_version": version,
             "started_at": now,
+            **snapshot,
         }
     )
-    attempt = open_attempt(user_id, quiz.id)
+    attempt = open_attempt(user_id, set_ref, mode)
     if inserted:
-        events.record(user_id, "attempted", events.activity_ref(quiz), quiz.version, attempt_id=attempt.id, at=now)
+        events.record(user_id, "attempted", object_ref, version, attempt_id=attempt.id, at=now)
     return attempt
 
 
-def can_resume(user_id: int, quiz: Quiz) -> bool:
-    """Whether the learner has an open attempt on the quiz as it is now (an older one is replaced)."""
-    attempt = open_attempt(user_id, quiz.id)
+def set_aside(attempt: QuizAttempt, now=None) -> None:
+    """Close an open attempt without a result; it stays on record with the events that name it."""
+    db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
+        .values(abandoned_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def can_resume(user_id: int, quiz: Quiz | Conversation, mode: str = "assessed") -> bool:
+    """Whether the learner has an open attempt in this mode on the quiz as it is now (an older one is replaced)."""
+    attempt = open_attempt(user_id, quiz.id, mode)
     return attempt is not None and attempt.content_version == quiz.version
 
 
@@ -93,6 +124,10 @@ class Answers:
     invalid: dict[Item, str] = field(default_factory=dict)
     #: What the learner entered for an invalid item, to show it again.
     kept: dict[str, Any] = field(default_factory=dict)
+    #: How sure the learner said they were, by item id.
+    confidence: dict[str, int] = field(default_factory=dict)
+    #: Items without a confidence level.
+    unsure: list[Item] = field(default_factory=list)
 
     def shown(self, item: Item) -> Any:
         """The answer to put back in the form for an item: given, or kept from a half-filled one."""
@@ -101,13 +136,18 @@ class Answers:
     @property
     def complete(self) -> bool:
         """Every item has a valid answer."""
-        return not self.missing and not self.invalid
+        return not self.missing and not self.invalid and not self.unsure
 
 
 def read_answers(quiz: Quiz, form: Mapping[str, Any]) -> Answers:
     """Read every item's answer from form data, noting the unanswered and the impossible."""
     answers = Answers()
     for item in quiz.items:
+        level = parse_level(form.get(confidence_field(item)))
+        if level is None:
+            answers.unsure.append(item)
+        else:
+            answers.confidence[item.id] = level
         try:
             value = item.handler.answer_from_form(item, form)
         except AnswerError as exc:
@@ -120,6 +160,45 @@ def read_answers(quiz: Quiz, form: Mapping[str, Any]) -> Answers:
         else:
             answers.given[item.id] = value
     return answers
+
+
+def confidence_field(item: Item) -> str:
+    """The form field holding how sure the learner is of their answer to an item."""
+    return f"confidence-{item.id}"
+
+
+def cbm_score(g: Grade, confidence: int) -> float:
+    """The certainty-based mark of one graded answer, in the item's points."""
+    fraction = g.score / g.max_score if g.max_score else 0.0
+    return certainty.mark(fraction, confidence) * g.max_score
+
+
+def score_range(marking: str, weight: float) -> tuple[float, float]:
+    """The lowest and highest score answers worth `weight` points can earn under this marking."""
+    return certainty.bounds(weight) if marking == "certainty" else (0.0, weight)
+
+
+def scaled(score: float, low: float, high: float) -> float:
+    """A score on xAPI's scale from -1 to 1: a gain against the highest score, a loss against the lowest."""
+    if score >= 0:
+        return round(score / high, 4) if high > 0 else 0.0
+    return round(score / -low, 4) if low < 0 else 0.0
+
+
+def answered_result(g: Grade, confidence: int | None, marking: str) -> dict[str, Any]:
+    """The result of an "answered" learning event."""
+    result = {
+        "response": g.answer,
+        "score": g.score,
+        "max": g.max_score,
+        "success": g.is_correct,
+        "grade": g.grade,
+    }
+    if confidence is not None:
+        result["confidence"] = confidence
+        if marking == "certainty":
+            result["cbm"] = cbm_score(g, confidence)
+    return result
 
 
 def grade(quiz: Quiz, answers: dict[str, Any]) -> list[tuple[Item, Grade]]:
@@ -143,12 +222,22 @@ def claim(attempt: QuizAttempt, result: dict[str, Any]) -> None:
 
 
 def response_row(
-    attempt_id: int, user_id: int, item_ref: str, item_type: str, version: str, position: int, g: Grade, at
+    attempt_id: int,
+    user_id: int,
+    quiz_ref: str,
+    item_ref: str,
+    item_type: str,
+    version: str,
+    position: int,
+    g: Grade,
+    at,
+    confidence: int | None = None,
 ) -> dict[str, Any]:
     """One graded answer as an item_response row."""
     return {
         "attempt_id": attempt_id,
         "user_id": user_id,
+        "quiz_ref": quiz_ref,
         "item_ref": item_ref,
         "item_type": item_type,
         "item_version": version,
@@ -159,12 +248,16 @@ def response_row(
         "max_score": g.max_score,
         "is_correct": g.is_correct,
         "competency_refs": list(g.competency_refs),
+        "confidence": confidence,
         "answered_at": at,
     }
 
 
-def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any]) -> QuizAttempt:
-    """Grade and record a complete set of answers, exactly once per attempt."""
+def submit_attempt(
+    user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any], confidence: dict[str, int] | None = None
+) -> QuizAttempt:
+    """Grade and record a complete set of answers with how sure the learner was of each, exactly once per attempt."""
+    confidence = confidence or {}
     if attempt.submitted_at is not None:
         raise AlreadySubmitted
     if attempt.abandoned_at is not None:
@@ -173,15 +266,31 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         raise ContentChanged
     graded = grade(quiz, answers)
     now = utcnow()
-    score = sum(g.score for _, g in graded)
     max_score = sum(g.max_score for _, g in graded)
+    if attempt.marking == "certainty":
+        # Moodle's scale: every item right at "not sure" is 100%, all right at "very sure" 300%.
+        score = sum(cbm_score(g, confidence.get(item.id, 1)) for item, g in graded)
+    else:
+        score = sum(g.score for _, g in graded)
     percent = 100.0 * score / max_score if max_score else 0.0
+    low, high = score_range(attempt.marking, max_score)
     is_passed = percent >= attempt.pass_mark
     claim(attempt, {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed})
     db.session.execute(
         insert(ItemResponse),
         [
-            response_row(attempt.id, user_id, item.id, item.type, item.version, position, g, now)
+            response_row(
+                attempt.id,
+                user_id,
+                quiz.id,
+                item.id,
+                item.type,
+                item.version,
+                position,
+                g,
+                now,
+                confidence.get(item.id),
+            )
             for position, (item, g) in enumerate(graded, start=1)
         ],
     )
@@ -192,13 +301,7 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
             events.quiz_ref(quiz.id, item.id),
             quiz.version,
             at=now,
-            result={
-                "response": g.answer,
-                "score": g.score,
-                "max": g.max_score,
-                "success": g.is_correct,
-                "grade": g.grade,
-            },
+            result=answered_result(g, confidence.get(item.id), attempt.marking),
             attempt_id=attempt.id,
         )
         for item, g in graded
@@ -211,8 +314,11 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
         at=now,
         result={
             "score": score,
-            "max": max_score,
-            "scaled": round(percent / 100, 4),
+            "min": low,
+            "max": high,
+            "scaled": scaled(score, low, high),
+            "percent": round(percent, 2),
+            "marking": attempt.marking,
             "success": is_passed,
             "pass_mark": attempt.pass_mark,
             "duration_seconds": round((now - attempt.started_at).total_seconds()),
@@ -222,6 +328,9 @@ def submit_attempt(user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict
     events.record_many([*answered, verdict])
     update_quiz_summary(user_id, quiz, percent, is_passed, now)
     update_competency_summaries(user_id, [g for _, g in graded], now)
+    review.record_answers(
+        user_id, [review.Answered(quiz.id, item.id, g.is_correct, confidence.get(item.id)) for item, g in graded], now
+    )
     return attempt
 
 
@@ -286,6 +395,36 @@ def update_competency_summaries(user_id: int, grades: list[Grade], now) -> None:
     )
 
 
+@dataclass(frozen=True)
+class AttemptSummary:
+    """What a learner sees about a finished attempt beyond its score: accuracy, each mark, calibration."""
+
+    raw_score: float
+    accuracy: float
+    #: Each answer's certainty-based mark, by position (answers with a confidence).
+    cbm: dict[int, float]
+    calibration: list[certainty.Calibration]
+
+
+def summarise(attempt: QuizAttempt) -> AttemptSummary:
+    """The accuracy, certainty-based marks and calibration of an attempt's answers; pure over its responses."""
+    responses = attempt.responses
+    raw = sum(r.score for r in responses)
+    weight = sum(r.max_score for r in responses)
+    rated = [r for r in responses if r.confidence is not None]
+    return AttemptSummary(
+        raw_score=raw,
+        accuracy=raw / weight if weight else 0.0,
+        cbm={r.position: cbm_score(as_grade(r), r.confidence) for r in rated},
+        calibration=certainty.calibration((r.confidence, r.is_correct) for r in rated) if rated else [],
+    )
+
+
+def as_grade(r: ItemResponse) -> Grade:
+    """A recorded response as the grade it was given."""
+    return Grade(r.answer, r.score, r.max_score, r.is_correct, r.grade, tuple(r.competency_refs))
+
+
 def items_as_answered(quiz: Quiz | None, attempt: QuizAttempt) -> dict[str, Item]:
     """The quiz's items that are unchanged since the attempt answered them, by item id."""
     if quiz is None:
@@ -304,9 +443,29 @@ def attempt_history(user_id: int, quiz_id: str) -> list[QuizAttempt]:
         db.session.scalars(
             select(QuizAttempt)
             .where(
-                QuizAttempt.user_id == user_id, QuizAttempt.quiz_ref == quiz_id, QuizAttempt.submitted_at.is_not(None)
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.quiz_ref == quiz_id,
+                QuizAttempt.mode == "assessed",
+                QuizAttempt.submitted_at.is_not(None),
             )
             .order_by(QuizAttempt.submitted_at.desc())
+        )
+    )
+
+
+def practice_history(user_id: int, set_ref: str, limit: int = 10) -> list[QuizAttempt]:
+    """The learner's latest practice attempts at a quiz, conversation or set (open ones too), newest first."""
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.quiz_ref == set_ref,
+                QuizAttempt.mode == "practice",
+                QuizAttempt.abandoned_at.is_(None),
+            )
+            .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+            .limit(limit)
         )
     )
 

@@ -102,7 +102,12 @@ def activity(catalog: Catalog, ref: str) -> Quiz | Conversation | None:
 
 
 def activity_title(catalog: Catalog, ref: str) -> str:
-    """The title of a quiz or conversation, or its id once it is no longer offered."""
+    """The title of a quiz, conversation or practice set, or its id once it is no longer offered."""
+    if ref == "practice/review":
+        return "Review session"
+    if ref.startswith("practice/competency/"):
+        competency = catalog.competency(ref.removeprefix("practice/competency/"))
+        return competency.name if competency else "Practice"
     found = activity(catalog, ref)
     return found.title if found else ref
 
@@ -393,12 +398,14 @@ class AttemptView:
 
     @property
     def status(self) -> str:
-        """Submitted (passed or not), in progress, or set aside."""
+        """Submitted (passed or not; practice is finished), in progress, or set aside."""
         if self.attempt.submitted_at is not None:
+            if self.attempt.is_practice:
+                return "Practice, finished"
             return "Passed" if self.attempt.is_passed else "Not passed"
         if self.attempt.abandoned_at is not None:
             return "Set aside"
-        return "In progress"
+        return "Practice, in progress" if self.attempt.is_practice else "In progress"
 
     @property
     def duration(self) -> str:
@@ -444,14 +451,13 @@ def learner(catalog: Catalog, cohort_id: int, user_id: int) -> LearnerReport | N
         .where(QuizAttempt.user_id == user.id)
         .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
     ).all()
-    quiz_refs = {a.id: a.quiz_ref for a in attempts}
     by_attempt: dict[int, list[ResponseView]] = {}
     for r in db.session.scalars(
         select(ItemResponse)
         .where(ItemResponse.user_id == user.id)
         .order_by(ItemResponse.attempt_id, ItemResponse.position)
     ):
-        by_attempt.setdefault(r.attempt_id, []).append(_response_view(catalog, r, quiz_refs.get(r.attempt_id, "")))
+        by_attempt.setdefault(r.attempt_id, []).append(_response_view(catalog, r, r.quiz_ref))
     views = []
     for attempt in attempts:
         found = activity(catalog, attempt.quiz_ref)
@@ -463,7 +469,7 @@ def learner(catalog: Catalog, cohort_id: int, user_id: int) -> LearnerReport | N
             AttemptView(
                 attempt,
                 activity_title(catalog, attempt.quiz_ref),
-                activity_kind(catalog, attempt.quiz_ref),
+                "Practice" if attempt.is_practice else activity_kind(catalog, attempt.quiz_ref),
                 by_attempt.get(attempt.id, []),
                 ending,
             )
@@ -832,6 +838,7 @@ def _latest_attempts(cohort_id: int, quiz_id: str):
         .where(
             QuizAttempt.quiz_ref == quiz_id,
             QuizAttempt.submitted_at.is_not(None),
+            QuizAttempt.mode == "assessed",
             QuizAttempt.user_id.in_(member_ids(cohort_id)),
         )
         .subquery()
@@ -870,6 +877,7 @@ def item_analysis(catalog: Catalog, cohort_id: int, quiz: Quiz) -> Analysis:
             .where(
                 QuizAttempt.quiz_ref == quiz.id,
                 QuizAttempt.submitted_at.is_not(None),
+                QuizAttempt.mode == "assessed",
                 QuizAttempt.user_id.in_(member_ids(cohort_id)),
             )
             .group_by(QuizAttempt.user_id)
@@ -1014,8 +1022,10 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
         select(
             User.display_name,
             User.email,
-            QuizAttempt.quiz_ref,
+            QuizAttempt.quiz_ref.label("set_ref"),
+            QuizAttempt.mode,
             QuizAttempt.id,
+            ItemResponse.quiz_ref,
             ItemResponse.position,
             ItemResponse.item_ref,
             # As stored (JSON text): decoded only the first time each distinct answer is met.
@@ -1031,22 +1041,25 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
     )
     # Answers repeat across a cohort: each item's label and each distinct answer's text are worked out once.
     labels: dict[tuple[str, str, int], str] = {}
-    activities: dict[str, tuple[str, str]] = {}
+    activities: dict[tuple[str, str], tuple[str, str]] = {}
     texts: dict[tuple[str, str, str], str] = {}
     # Read from the database in batches: a large cohort's rows are never all loaded at once.
     for row in db.session.execute(query.execution_options(yield_per=2000)):
         key = (row.quiz_ref, row.item_ref, row.position)
         if key not in labels:
             labels[key] = item_label(catalog, *key)
-        if row.quiz_ref not in activities:
-            activities[row.quiz_ref] = (activity_title(catalog, row.quiz_ref), activity_kind(catalog, row.quiz_ref))
+        # A practice set draws items from several quizzes: the attempt names the set, the response its quiz.
+        activity = (row.set_ref, row.mode)
+        if activity not in activities:
+            kind = "Practice" if row.mode == "practice" else activity_kind(catalog, row.set_ref)
+            activities[activity] = (activity_title(catalog, row.set_ref), kind)
         said = (row.quiz_ref, row.item_ref, row.answer)
         if said not in texts:
             texts[said] = answer_text(catalog, row.quiz_ref, row.item_ref, json.loads(row.answer))
         yield [
             row.display_name,
             row.email,
-            *activities[row.quiz_ref],
+            *activities[activity],
             row.id,
             *stamps.get(row.id, ("", "")),
             labels[key],

@@ -80,6 +80,11 @@ class InsertIfAbsent(_Statement):
         return db.session.execute(self._statement(), row).first() is not None
 
 
+def dialect_insert():
+    """The INSERT construct of the session's database, which knows ON CONFLICT."""
+    return _INSERTS[db.session.get_bind().dialect.name]
+
+
 def greatest(a, b):
     """The larger of two SQL expressions (GREATEST is PostgreSQL-only, MAX(a, b) SQLite-only)."""
     return case((a >= b, a), else_=b)

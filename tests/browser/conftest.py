@@ -199,9 +199,20 @@ class Learner:
         """The radio button of a scenario option inside its item's group, found by its label."""
         return self.item_group(number, total).get_by_role("radio", name=text_of(option.text_html), exact=True)
 
-    def answer(self, quiz, number: int, item, answer) -> None:
-        """Give item `number` this answer (as the item type grades it) through its controls, found by their labels."""
-        group = self.item_group(number, len(quiz.items))
+    def answer(self, quiz, number: int, item, answer, confidence: str = "Fairly sure") -> None:
+        """Give item `number` this answer (as the item type grades it) through its controls, found by their labels,
+        and say how sure of it the learner is."""
+        self.answer_item(self.item_group(number, len(quiz.items)), item, answer)
+        self.say_confidence(number, confidence)
+
+    def say_confidence(self, number: int, confidence: str) -> None:
+        """Tick how sure the learner is of their answer to item `number`."""
+        self.page.get_by_role("group", name=f"How sure are you of your answer to item {number}?").get_by_role(
+            "radio", name=confidence, exact=True
+        ).check()
+
+    def answer_item(self, group, item, answer) -> None:
+        """Give an item this answer through its controls inside its group."""
         if item.type == "scenario":
             group.get_by_role("radio", name=text_of(item.option(answer).text_html), exact=True).check()
         elif item.type == "ordering":

@@ -66,6 +66,8 @@ def play(page, learner, conversation, path: list[str]):
         label = learner.text_of(node.reply(reply_id).text_html)
         group.get_by_text(label, exact=True).click()  # the label, as a person clicks it
         expect(group.get_by_role("radio", name=label, exact=True)).to_be_checked()
+        sure = page.get_by_role("group", name="How sure are you that this is the right thing to say?")
+        sure.get_by_text("Fairly sure", exact=True).click()
         page.get_by_role("button", name="Say it").click()
 
         state = conversation.advance(state, node.reply(reply_id))
@@ -200,7 +202,17 @@ def test_keyboard_only_student_plays_the_first_steps(page, learner, student, con
         expect(chosen).to_be_focused()
         expect(chosen).to_be_checked()
 
-        # The next Tab leaves the group for "Say it"; Enter sends the reply.
+        # The next Tab leaves the group for how sure the learner is; Space chooses "Not sure".
+        page.keyboard.press("Tab")
+        not_sure = page.get_by_role("group", name="How sure are you that this is the right thing to say?").get_by_role(
+            "radio", name="Not sure", exact=True
+        )
+        expect(not_sure).to_be_focused()
+        assert_focus_is_visible(page)
+        page.keyboard.press("Space")
+        expect(not_sure).to_be_checked()
+
+        # The next Tab leaves that group for "Say it"; Enter sends the reply.
         page.keyboard.press("Tab")
         expect(page.get_by_role("button", name="Say it")).to_be_focused()
         assert_focus_is_visible(page)

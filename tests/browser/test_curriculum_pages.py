@@ -193,6 +193,9 @@ def _start_and_play(visit: Visit, choose) -> None:
         reply = conversation.node(state.at).reply(reply_id)
         group = visit.page.get_by_role("group", name=f"Step {step}: what do you say?")
         group.get_by_role("radio", name=visit.learner.text_of(reply.text_html), exact=True).check()
+        visit.page.get_by_role("group", name="How sure are you that this is the right thing to say?").get_by_role(
+            "radio", name="Fairly sure", exact=True
+        ).check()
         visit.page.get_by_role("button", name="Say it").click()
         state, step = conversation.advance(state, reply), step + 1
 

@@ -4,12 +4,13 @@ Elements are found only by accessible role, name and label, as assistive technol
 """
 
 import re
-from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from app.content.items import GRADE_LABELS
+from app.services import mastery
 
 
 def _percent(value: float) -> str:
@@ -89,7 +90,8 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     expect(summary.get_by_role("link", name=f"Item {total} has no answer")).to_be_visible()
-    expect(summary.get_by_role("link")).to_have_count(1)
+    expect(summary.get_by_role("link", name=f"Item {total}: say how sure you are")).to_be_visible()
+    expect(summary.get_by_role("link")).to_have_count(2)
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(learner.item_group(total, total)).to_have_accessible_description("Error: Choose one reply.")
     for number, item in enumerate(module_quiz.items[:-1], start=1):
@@ -158,28 +160,29 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(
         ]
     )
 
-    answered, correct, harmful = Counter(), Counter(), Counter()
-    for grade in graded:
-        for ref in grade.competency_refs:
-            answered[ref] += 1
-            correct[ref] += grade.is_correct
-            harmful[ref] += grade.grade == "harmful"
-    competency_table = page.get_by_role("table", name="Lessons completed and answers per competency")
-    listed = [c for c in catalog.competencies if catalog.lessons_teaching(c.id) or answered[c.id]]
-    expect(competency_table.get_by_role("rowheader")).to_have_text([c.name for c in listed])
-    for competency in listed:
+    # Mastery: every competency of the framework has a row with the rule's numbers, its state in words,
+    # all its answers and the lessons teaching it that were completed.
+    rule = mastery.Rule()
+    standings = mastery.standings(
+        [mastery.Answer(g.competency_refs, g.is_correct, g.grade, datetime.now(UTC)) for g in graded], rule
+    )
+    competency_table = page.get_by_role("table", name="Mastery, answers and lessons completed per competency")
+    for competency in catalog.competencies:
         teaching = catalog.lessons_teaching(competency.id)
         done = sum(1 for lesson in teaching if (lesson.module_id, lesson.id) == (learning_module.id, first.id))
-        n = answered[competency.id]
-        best = (
-            f"{correct[competency.id]} of {n} ({round(100 * correct[competency.id] / n)}%)"
-            if n
-            else "none answered yet"
-        )
+        s = standings.get(competency.id) or mastery.not_started(competency.id)
         row = competency_table.get_by_role("row").filter(
             has=page.get_by_role("rowheader", name=competency.name, exact=True)
         )
-        expect(row.get_by_role("cell")).to_have_text([f"{done} of {len(teaching)}", best, str(harmful[competency.id])])
+        expect(row.get_by_role("cell")).to_have_text(
+            [
+                f"{s.correct_in_window} of {s.answers_in_window}" if s.total else "– no answers",
+                re.compile(rf"^{re.escape(s.label)}"),
+                f"{s.total_correct} of {s.total} ({s.percent_correct}%)" if s.total else "none answered yet",
+                str(s.harmful),
+                f"{done} of {len(teaching)}",
+            ]
+        )
 
 
 _FOCUS_STATE = """el => {
