@@ -1,0 +1,43 @@
+"""The learner's spaced review queue: what is due, what is coming, and starting a review session."""
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.content import catalog
+from app.extensions import db
+from app.learn import bp
+from app.models.types import utcnow
+from app.services import practice, review
+
+#: The practice set a review session opens (see app.services.practice).
+REVIEW_SET = "practice/review"
+
+
+@bp.get("/review", endpoint="review")
+def review_page():
+    """Items due for review now, the coming week's counts, and how the schedule works."""
+    now = utcnow()
+    due = review.due(current_user.id, catalog(), now)
+    coming = review.upcoming(current_user.id, now)
+    return render_template(
+        "learn/review.html",
+        due=due,
+        coming=coming,
+        chart=review.week_chart(coming),
+        session_size=current_app.config["REVIEW_SESSION_SIZE"],
+        rules=review.RATING_RULES,
+        day_label=review.day_label,
+    )
+
+
+@bp.post("/review/sessions")
+def start_review():
+    """Open a practice attempt at the earliest due items (up to REVIEW_SESSION_SIZE) and go to it."""
+    due = review.due(current_user.id, catalog(), utcnow())
+    keys = [item.key for item in due.items[: current_app.config["REVIEW_SESSION_SIZE"]]]
+    if not keys:
+        flash("Nothing is due for review right now. Come back when the list below says something is due.", "info")
+        return redirect(url_for(".review"))
+    attempt = practice.start_set(current_user.id, REVIEW_SET, keys, catalog())
+    db.session.commit()
+    return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
