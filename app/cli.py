@@ -144,6 +144,163 @@ def users_create(email: str, display_name: str, role: str, password_file) -> Non
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@cli.group()
+def records() -> None:
+    """Learning records (xAPI statements): export them, forward them to a Learning Record Store."""
+
+
+def _write_json(chunks) -> None:
+    """Write text chunks to standard output as UTF-8, whatever the terminal's locale."""
+    out = click.get_binary_stream("stdout")
+    for chunk in chunks:
+        out.write(chunk.encode())
+    out.flush()
+
+
+@records.command("export")
+@click.option("--learner", metavar="EMAIL", help="Only this learner's statements.")
+@click.option("--cohort", metavar="ID", help="Only the statements of this cohort's current students.")
+def records_export(learner: str | None, cohort: str | None) -> None:
+    """Write statements as a JSON array to standard output: one learner's, one cohort's, or (neither given) all."""
+    from flask import current_app
+
+    from app.content import catalog
+    from app.extensions import db
+    from app.models import Cohort
+    from app.models.types import MAX_ID
+    from app.records import Site
+    from app.services import accounts
+    from app.services import records as record_service
+
+    if learner is not None and cohort is not None:
+        raise click.UsageError("Give --learner or --cohort, not both.")
+    user_id = cohort_id = None
+    if learner is not None:
+        user = accounts.find_by_email(learner)
+        if user is None:
+            raise click.BadParameter(f"there is no account with the email {learner!r}.", param_hint="--learner")
+        user_id = user.id
+    if cohort is not None:
+        try:
+            cohort_id = int(cohort.strip())
+        except ValueError:
+            raise click.BadParameter(f"a cohort id is a whole number, not {cohort!r}.", param_hint="--cohort") from None
+        if not 0 < cohort_id <= MAX_ID or db.session.get(Cohort, cohort_id) is None:
+            raise click.BadParameter(f"there is no cohort with the id {cohort_id}.", param_hint="--cohort")
+    site = Site.from_config(current_app.config)
+    _write_json(
+        record_service.json_chunks(record_service.statements(catalog(), site, user_id=user_id, cohort_id=cohort_id))
+    )
+
+
+def _sender():
+    """The configured LRS sender, or a clear refusal (exit 2) when forwarding is not configured."""
+    from flask import current_app
+
+    from app.content import catalog
+    from app.services import records as record_service
+
+    if not current_app.config.get("LRS_ENDPOINT"):
+        click.echo(
+            "Forwarding is off: set ALLIANCE_LRS_ENDPOINT (and ALLIANCE_LRS_KEY, ALLIANCE_LRS_SECRET).", err=True
+        )
+        sys.exit(2)
+    if not current_app.config.get("SITE_URL_IS_SET"):
+        # Every id sent derives from the site's address: sending under the placeholder would give
+        # the LRS ids that change the day the real address is set.
+        click.echo(
+            "Set ALLIANCE_SITE_URL to the site's public address before forwarding: every statement, person and "
+            "activity id sent to the LRS is derived from it.",
+            err=True,
+        )
+        sys.exit(2)
+    return record_service.Sender.from_config(catalog(), current_app.config)
+
+
+@records.command("send")
+def records_send() -> None:
+    """Send the statements waiting in the outbox to the LRS, in batches, once; print what happened.
+
+    Exits 1 if some had to be left for a later try (the LRS was unreachable or failing).
+    """
+    summary = _sender().send_due()
+    click.echo(summary.line())
+    if summary.failed:
+        sys.exit(1)
+
+
+@records.command("worker")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1, max=86400),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait between passes.",
+)
+def records_worker(interval: float) -> None:
+    """Keep sending: a pass every INTERVAL seconds, until SIGTERM or SIGINT (a batch in flight is finished first)."""
+    import signal
+    import threading
+
+    from app.extensions import db
+
+    sender = _sender()
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    click.echo(f"Sending learning records to {sender.client.url} every {interval:g} s; stop with SIGTERM or Ctrl-C.")
+    while not stop.is_set():
+        summary = sender.send_due(should_stop=stop.is_set)
+        db.session.remove()
+        if summary.sent or summary.refused or summary.failed:
+            click.echo(summary.line())
+        stop.wait(interval)
+    click.echo("Stopped.")
+
+
+@records.command("backfill")
+def records_backfill() -> None:
+    """Queue for sending every event kept before forwarding was configured (events already queued are skipped)."""
+    from app.extensions import db
+    from app.models.types import utcnow
+    from app.services import records as record_service
+
+    _sender()
+    queued = record_service.backfill(utcnow())
+    db.session.commit()
+    click.echo(f"Queued {queued} statements.")
+
+
+@records.command("requeue")
+def records_requeue() -> None:
+    """Send again the statements the LRS refused (after fixing what made it refuse them)."""
+    from app.extensions import db
+    from app.models.types import utcnow
+    from app.services import records as record_service
+
+    _sender()
+    queued = record_service.requeue_refused(utcnow())
+    db.session.commit()
+    click.echo(f"Queued {queued} refused statements to be sent again.")
+
+
+@records.command("status")
+def records_status() -> None:
+    """How many statements wait, were sent or were refused, with the latest errors."""
+    from app.services import records as record_service
+
+    state = record_service.status()
+    click.echo(
+        f"Waiting: {state.waiting} ({state.failing} after a failed try). Sent: {state.sent}. Refused: {state.refused}."
+    )
+    for error in state.errors:
+        click.echo(f"  {error}")
+
+
 def main() -> None:
     """Entry point of the `alliance` console script."""
     try:

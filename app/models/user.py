@@ -22,7 +22,11 @@ class User(UserMixin, db.Model):
     """A person who signs in: a student, an educator or an admin."""
 
     __tablename__ = "user"
-    __table_args__ = (CheckConstraint("role IN ('student', 'educator', 'admin')", name="role"),)
+    # Ids are never reused, even after an account is deleted: learning records name people by them.
+    __table_args__ = (
+        CheckConstraint("role IN ('student', 'educator', 'admin')", name="role"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

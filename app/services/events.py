@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import insert
 
 from app.extensions import db
-from app.models import LearningEvent
+from app.models import LearningEvent, StatementOutbox
 
 
 def lesson_ref(module_id: str, lesson_id: str) -> str:
@@ -49,9 +50,22 @@ def row(
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:
-    """Append events (never updated afterwards) in one statement; no ids are needed back."""
-    if rows:
+    """Append events (never updated afterwards) in one statement.
+
+    With forwarding to an LRS configured, each event also gets an outbox row in the same
+    transaction, so a statement is queued exactly when its event is kept; without, nothing more
+    is written (no ids are needed back).
+    """
+    if not rows:
+        return
+    if not current_app.config.get("LRS_ENDPOINT"):
         db.session.execute(insert(LearningEvent), rows)
+        return
+    ids = db.session.scalars(insert(LearningEvent).returning(LearningEvent.id), rows).all()
+    at = rows[0]["created_at"]
+    db.session.execute(
+        insert(StatementOutbox), [{"event_id": event_id, "created_at": at, "next_attempt_at": at} for event_id in ids]
+    )
 
 
 def record(*args: Any, **kwargs: Any) -> None:

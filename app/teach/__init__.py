@@ -17,4 +17,10 @@ def _guard() -> None:
         refuse(Forbidden, "These pages are for educators. Your own learning is under “My learning”.")
 
 
-from app.teach import cohorts, courses, reports, roster  # noqa: E402,F401  (routes attach themselves to bp)
+from app.teach import (  # noqa: E402,F401  (routes attach themselves to bp)
+    cohorts,
+    courses,
+    records,  # noqa: E402,F401  (a cohort's learning records download)
+    reports,
+    roster,
+)

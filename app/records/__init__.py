@@ -1,0 +1,5 @@
+"""Learning records: the tracker's learning events as xAPI 1.0.3 statements (pure; no database)."""
+
+from app.records.statements import Site, UnknownEvent, build, statement_id
+
+__all__ = ["Site", "UnknownEvent", "build", "statement_id"]
