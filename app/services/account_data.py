@@ -1,0 +1,368 @@
+"""A person's data rights: download everything stored about them, and delete their account.
+
+`HOLDINGS` names every column that ties a row to a person, says which section of the download
+carries it, and what deleting the account does to it; `DERIVED` names tables whose rows hang off
+a person's rows without naming the person. tests/test_data_rights.py reads the database's own
+foreign keys and fails when a table is in neither, so a new table cannot escape the download or
+the deletion.
+
+Deletion removes, it does not anonymise: the account row goes, and the database's ON DELETE
+CASCADE foreign keys take every row of theirs with it in the same statement (SQLite enforces
+them because the app turns `PRAGMA foreign_keys` on for every connection). Rows other people
+made that merely name them (who created a cohort, assigned a course, made a set-password link)
+stay, with that name cleared by ON DELETE SET NULL. Nothing is kept back: there is no soft delete.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    Assignment,
+    Cohort,
+    CohortEducator,
+    CohortMember,
+    CompetencyProgress,
+    Course,
+    ItemResponse,
+    LearningEvent,
+    LessonProgress,
+    PasswordLink,
+    QuizAttempt,
+    QuizProgress,
+    Reflection,
+    ReviewCard,
+    User,
+)
+from app.models.types import utcnow
+from app.services import password_links
+
+FORMAT_VERSION = 1
+
+#: The download's sections, in order, with what each holds (the download's "about" text).
+SECTIONS = {
+    "account": "Your account: name, email, role, when it was made and last signed in (never your password or session keys).",
+    "lesson_progress": "Each lesson you opened: how often, when first and last, and when you completed it.",
+    "quiz_attempts": "Each attempt at a quiz, practice set or conversation, with every answer you gave, its grade, "
+    "score and how sure you said you were (confidence 1 not sure, 2 fairly sure, 3 very sure).",
+    "quiz_progress": "Your summary per quiz or conversation: attempts, best and last percent, passed or not.",
+    "competency_progress": "Your summary per competency: items answered, correct, harmful replies, points.",
+    "learning_events": "Every action the tracker logged for you (the source of your learning records), oldest first.",
+    "reflections": "Your private reflections on modules, quizzes and conversations.",
+    "review_cards": "Your spaced review queue: each item, when it is next due and the scheduler's state.",
+    "cohort_memberships": "The cohorts (classes) you belong or belonged to: name, how and when you joined, when removed.",
+    "assignments": "Courses assigned to the cohorts you belong or belonged to, with their start and due dates.",
+    "password_links": "Set-password links an educator made for your account: only that they existed and when "
+    "(the link itself is never stored, only a one-way hash, which is not included).",
+}
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A column that ties rows to a person: where the download carries them and what deletion does."""
+
+    table: str
+    column: str
+    #: The download's section holding these rows, or None when they are not the person's own data.
+    section: str | None
+    #: What deleting the account does to the rows: "delete" (ON DELETE CASCADE) or "keep" (SET NULL).
+    on_delete: str
+    why: str
+
+
+HOLDINGS = (
+    Holding("learning_event", "user_id", "learning_events", "delete", "what they did"),
+    Holding("lesson_progress", "user_id", "lesson_progress", "delete", "their lessons"),
+    Holding("quiz_attempt", "user_id", "quiz_attempts", "delete", "their attempts"),
+    Holding("item_response", "user_id", "quiz_attempts", "delete", "their answers, inside each attempt"),
+    Holding("quiz_progress", "user_id", "quiz_progress", "delete", "their quiz summaries"),
+    Holding("competency_progress", "user_id", "competency_progress", "delete", "their competency summaries"),
+    Holding("reflection", "user_id", "reflections", "delete", "their private notes"),
+    Holding("review_card", "user_id", "review_cards", "delete", "their review queue"),
+    Holding("cohort_member", "user_id", "cohort_memberships", "delete", "their place in a class"),
+    Holding("password_link", "user_id", "password_links", "delete", "links made for their account"),
+    Holding(
+        "course",
+        "owner_id",
+        None,
+        "delete",
+        "an educator's teaching material, assigned to other people's classes: an account that owns courses "
+        "cannot be deleted from the account page, so the cascade never runs from there",
+    ),
+    Holding(
+        "cohort_educator",
+        "user_id",
+        None,
+        "delete",
+        "who teaches a class, part of that class's set-up: an account that teaches cohorts cannot be deleted "
+        "from the account page",
+    ),
+    Holding(
+        "cohort", "created_by_id", None, "keep", "the class belongs to its educators and students; the name is cleared"
+    ),
+    Holding("assignment", "assigned_by_id", None, "keep", "the class's assignment stays; who assigned it is cleared"),
+    Holding(
+        "password_link",
+        "created_by_id",
+        None,
+        "keep",
+        "a link an educator made for a student is the student's; the maker is cleared",
+    ),
+)
+
+#: Tables whose rows hang off a person's rows (by a cascading foreign key) without naming the
+#: person, and why they are not a section of their own. Deleting the parent row deletes them.
+DERIVED = {
+    # The learning-records helper's outbox (issue 5): rename here if its table is named otherwise.
+    "statement_outbox": "copies of learning events queued for an external Learning Record Store; the events "
+    "themselves are in the download, and the queued copies are deleted with them",
+}
+
+
+class DeletionRefused(ValueError):
+    """The account cannot be deleted here; the message says why and what to do."""
+
+
+# --- download
+
+
+def _when(value: datetime | date | None) -> str | None:
+    """A timestamp as ISO 8601 in UTC (a date as ISO 8601), or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat()
+
+
+def _account(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "is_active": user.is_active,
+        "has_password": password_links.has_usable_password(user),
+        "created_at": _when(user.created_at),
+        "last_sign_in_at": _when(user.last_sign_in_at),
+    }
+
+
+def _response(r: ItemResponse) -> dict[str, Any]:
+    return {
+        "position": r.position,
+        "quiz_ref": r.quiz_ref,
+        "item_ref": r.item_ref,
+        "item_type": r.item_type,
+        "item_version": r.item_version,
+        "answer": r.answer,
+        "grade": r.grade,
+        "score": r.score,
+        "max_score": r.max_score,
+        "is_correct": r.is_correct,
+        "confidence": r.confidence,
+        "competency_refs": r.competency_refs,
+        "answered_at": _when(r.answered_at),
+    }
+
+
+def _attempt(a: QuizAttempt, responses: list[ItemResponse]) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "quiz_ref": a.quiz_ref,
+        "module_ref": a.module_ref,
+        "content_version": a.content_version,
+        "mode": a.mode,
+        "marking": a.marking,
+        "item_refs": a.item_refs,
+        "pass_mark": a.pass_mark,
+        "max_score": a.max_score,
+        "score": a.score,
+        "is_passed": a.is_passed,
+        "ending_ref": a.ending_ref,
+        "started_at": _when(a.started_at),
+        "submitted_at": _when(a.submitted_at),
+        "abandoned_at": _when(a.abandoned_at),
+        "responses": [_response(r) for r in responses],
+    }
+
+
+def _rows(model, user_id: int, *order) -> list:
+    """The person's rows of one table, in a stable order (one query)."""
+    return list(db.session.scalars(select(model).where(model.user_id == user_id).order_by(*order, model.id)))
+
+
+def export(user_id: int) -> dict[str, Any] | None:
+    """Everything stored about the person, as JSON-ready data (12 queries whatever they have done); None if no account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    attempts = _rows(QuizAttempt, user_id, QuizAttempt.started_at)
+    by_attempt: dict[int, list[ItemResponse]] = {a.id: [] for a in attempts}
+    for r in _rows(ItemResponse, user_id, ItemResponse.attempt_id, ItemResponse.position):
+        by_attempt.setdefault(r.attempt_id, []).append(r)
+    memberships = db.session.execute(
+        select(CohortMember, Cohort.name)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(CohortMember.user_id == user_id)
+        .order_by(CohortMember.joined_at, CohortMember.id)
+    ).all()
+    assigned = db.session.execute(
+        select(Assignment, Course.title, Cohort.name)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(Cohort, Cohort.id == Assignment.cohort_id)
+        .join(CohortMember, CohortMember.cohort_id == Assignment.cohort_id)
+        .where(CohortMember.user_id == user_id)
+        .order_by(Assignment.assigned_at, Assignment.id)
+    ).all()
+    return {
+        "format": f"alliance-personal-data/{FORMAT_VERSION}",
+        "generated_at": _when(utcnow()),
+        "about": {
+            "summary": "Everything Alliance stores about you. Times are ISO 8601 in UTC. Content (modules, "
+            "lessons, quizzes, items, competencies) is named by its id in the *_ref fields.",
+            "sections": SECTIONS,
+        },
+        "account": _account(user),
+        "lesson_progress": [
+            {
+                "module_ref": p.module_ref,
+                "lesson_ref": p.lesson_ref,
+                "content_version": p.content_version,
+                "view_count": p.view_count,
+                "first_viewed_at": _when(p.first_viewed_at),
+                "last_viewed_at": _when(p.last_viewed_at),
+                "completed_at": _when(p.completed_at),
+            }
+            for p in _rows(LessonProgress, user_id, LessonProgress.first_viewed_at)
+        ],
+        "quiz_attempts": [_attempt(a, by_attempt[a.id]) for a in attempts],
+        "quiz_progress": [
+            {
+                "quiz_ref": q.quiz_ref,
+                "module_ref": q.module_ref,
+                "attempt_count": q.attempt_count,
+                "best_percent": q.best_percent,
+                "last_percent": q.last_percent,
+                "is_passed": q.is_passed,
+                "first_passed_at": _when(q.first_passed_at),
+                "last_submitted_at": _when(q.last_submitted_at),
+            }
+            for q in _rows(QuizProgress, user_id, QuizProgress.quiz_ref)
+        ],
+        "competency_progress": [
+            {
+                "competency_ref": c.competency_ref,
+                "answered_count": c.answered_count,
+                "correct_count": c.correct_count,
+                "harmful_count": c.harmful_count,
+                "score": c.score,
+                "max_score": c.max_score,
+                "last_answered_at": _when(c.last_answered_at),
+            }
+            for c in _rows(CompetencyProgress, user_id, CompetencyProgress.competency_ref)
+        ],
+        "learning_events": [
+            {
+                "verb": e.verb,
+                "object_ref": e.object_ref,
+                "content_version": e.content_version,
+                "result": e.result,
+                "attempt_id": e.attempt_id,
+                "created_at": _when(e.created_at),
+            }
+            for e in _rows(LearningEvent, user_id, LearningEvent.created_at)
+        ],
+        "reflections": [
+            {
+                "subject_ref": r.subject_ref,
+                "body": r.body,
+                "created_at": _when(r.created_at),
+                "updated_at": _when(r.updated_at),
+            }
+            for r in _rows(Reflection, user_id, Reflection.created_at)
+        ],
+        "review_cards": [
+            {
+                "quiz_ref": c.quiz_ref,
+                "item_ref": c.item_ref,
+                "due_at": _when(c.due_at),
+                "review_count": c.review_count,
+                "card": c.card,
+                "created_at": _when(c.created_at),
+                "last_reviewed_at": _when(c.last_reviewed_at),
+            }
+            for c in _rows(ReviewCard, user_id, ReviewCard.created_at)
+        ],
+        "cohort_memberships": [
+            {
+                "cohort": name,
+                "joined_via": "join code" if m.joined_via == "code" else "class list",
+                "joined_at": _when(m.joined_at),
+                "removed_at": _when(m.removed_at),
+            }
+            for m, name in memberships
+        ],
+        "assignments": [
+            {
+                "course": title,
+                "cohort": cohort_name,
+                "starts_on": _when(a.starts_on),
+                "due_on": _when(a.due_on),
+                "assigned_at": _when(a.assigned_at),
+            }
+            for a, title, cohort_name in assigned
+        ],
+        "password_links": [
+            {
+                "created_at": _when(link.created_at),
+                "expires_at": _when(link.expires_at),
+                "used_at": _when(link.used_at),
+            }
+            for link in _rows(PasswordLink, user_id, PasswordLink.created_at)
+        ],
+    }
+
+
+# --- deletion
+
+
+def refusal(user: User) -> str | None:
+    """Why this account cannot delete itself here (staff, or still holding teaching), or None if it can."""
+    if user.is_educator:
+        return (
+            f"Your account is an {user.role}'s: the courses and cohorts it runs are other people's teaching. "
+            "Ask an admin to change your role to student first; then you can delete your account here."
+        )
+    teaching = db.session.execute(
+        select(
+            select(func.count()).select_from(Course).where(Course.owner_id == user.id).scalar_subquery(),
+            select(func.count()).select_from(CohortEducator).where(CohortEducator.user_id == user.id).scalar_subquery(),
+        )
+    ).one()
+    if any(teaching):
+        return (
+            "Your account still owns courses or teaches cohorts from when it was an educator's, and other "
+            "people's classes use them. Ask an admin to hand them to another educator first."
+        )
+    return None
+
+
+def delete(user: User) -> None:
+    """Delete the account and every row of theirs (DeletionRefused for staff); flushes, never commits.
+
+    One DELETE of the account row: the database's ON DELETE CASCADE keys remove their tracking,
+    study and cohort rows in the same statement, and SET NULL keys clear their name from rows
+    other people own.
+    """
+    problem = refusal(user)
+    if problem:
+        raise DeletionRefused(problem)
+    db.session.flush()
+    # Core DELETE: the ORM must not try to null out or load children; the database's keys do the work.
+    db.session.execute(sql_delete(User).where(User.id == user.id).execution_options(synchronize_session=False))
+    db.session.expunge(user)
