@@ -36,6 +36,34 @@ def content_dirs_from_env(value: str | None) -> list[Path]:
     return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
 
 
+def _positive_int(name: str, default: int) -> int:
+    """A whole number above zero from the environment variable `name`, or `default` when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number above zero, not {raw!r}.")
+    return value
+
+
+def _retention(name: str) -> float | None:
+    """A desired retention between 0 and 1 (exclusive) from the environment, or None for the scheduler's own default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1:
+        raise ConfigError(f"{name} must be a share between 0 and 1, such as 0.9, not {raw!r}.")
+    return value
+
+
 def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
     """Build the app's settings from environment variables and the instance folder."""
     overrides = overrides or {}
@@ -47,6 +75,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     behind_proxy = os.environ.get("ALLIANCE_BEHIND_PROXY", "").lower() in ("1", "true", "yes")
+    site_url = (os.environ.get("ALLIANCE_SITE_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
     settings = {
         "BEHIND_PROXY": behind_proxy,
         # Behind a TLS-terminating proxy cookies must never travel over plain HTTP.
@@ -70,6 +99,37 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # argon2-cffi's parameter profile for password hashes; the default is RFC 9106's low-memory one.
         "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # --- learning records (xAPI); see docs/records.md
+        # The site's public address: the actor's home page, and the root of activity ids and statement ids.
+        "SITE_URL": site_url,
+        "SITE_URL_IS_SET": bool((os.environ.get("ALLIANCE_SITE_URL") or "").strip()),
+        "XAPI_ACTIVITY_BASE": os.environ.get("ALLIANCE_XAPI_ACTIVITY_BASE") or f"{site_url}/xapi/activities/",
+        # Forwarding to an external Learning Record Store: off unless an endpoint is given.
+        "LRS_ENDPOINT": os.environ.get("ALLIANCE_LRS_ENDPOINT", "").strip().rstrip("/"),
+        "LRS_KEY": os.environ.get("ALLIANCE_LRS_KEY", ""),
+        "LRS_SECRET": os.environ.get("ALLIANCE_LRS_SECRET", ""),
+        "LRS_BATCH_SIZE": _positive_int("ALLIANCE_LRS_BATCH_SIZE", 100),
+        "LRS_TIMEOUT": _positive_int("ALLIANCE_LRS_TIMEOUT", 10),
+        # A claimed row is another sender's only after this many seconds: longer than a request can take.
+        "LRS_LEASE_SECONDS": _positive_int("ALLIANCE_LRS_LEASE_SECONDS", 120),
+        # Back-off after a failed send: RETRY_BASE seconds, doubled per failure, at most RETRY_MAX.
+        "LRS_RETRY_BASE": _positive_int("ALLIANCE_LRS_RETRY_BASE", 30),
+        "LRS_RETRY_MAX": _positive_int("ALLIANCE_LRS_RETRY_MAX", 3600),
+        # --- the spaced review queue (PyPI fsrs); see docs/review.md
+        # The chance of still answering an item right when it comes due; None keeps fsrs's default (0.9).
+        "REVIEW_DESIRED_RETENTION": _retention("ALLIANCE_REVIEW_DESIRED_RETENTION"),
+        "REVIEW_SESSION_SIZE": _positive_int("ALLIANCE_REVIEW_SESSION_SIZE", 10),
+        # fsrs spreads intervals by a few percent so items learnt together do not stay bunched.
+        "REVIEW_FUZZING": True,
+        # --- mastery per competency (app/services/mastery.py): mastered when at least MASTERY_REQUIRED
+        # of the learner's last MASTERY_WINDOW answers on it were right.
+        "MASTERY_WINDOW": _positive_int("ALLIANCE_MASTERY_WINDOW", 5),
+        "MASTERY_REQUIRED": _positive_int("ALLIANCE_MASTERY_REQUIRED", 3),
     }
     settings.update(overrides)
+    if not settings["MASTERY_REQUIRED"] <= settings["MASTERY_WINDOW"] <= 20:
+        raise ConfigError(
+            "ALLIANCE_MASTERY_REQUIRED must be at most ALLIANCE_MASTERY_WINDOW, and the window at most 20 answers, "
+            f"not {settings['MASTERY_REQUIRED']} of {settings['MASTERY_WINDOW']}."
+        )
     return settings

@@ -3,7 +3,7 @@
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.content.items import field_name
 from app.models import ItemResponse, LessonProgress, QuizAttempt, User
-from app.services import cohorts, conversations, courses, password_links, quizzes
+from app.services import cohorts, conversations, courses, password_links, practice, quizzes
 from tests.conftest import PASSWORD
 from tests.helpers import expected_percent, given_answers, rows
 
@@ -27,6 +27,7 @@ def form_answers(quiz, best_items: int | None = None) -> dict:
     for position, item in enumerate(quiz.items):
         handler = item.handler
         data |= handler.form_data(item, handler.right_answer(item) if position < count else handler.wrong_answer(item))
+        data[f"confidence-{item.id}"] = "2"
     return data
 
 
@@ -73,6 +74,8 @@ class World:
     colleague_email: str = ""
     newcomer_token: str = ""
     new_content: str = ""
+    practice_attempt: int = 0
+    practice_answer: dict = field(default_factory=dict)
 
 
 def page(h1: Callable[[World], str]):
@@ -168,6 +171,37 @@ CASES = [
         "POST",
         by_role(SIGN_IN, redirect_to(lambda w: f"/learn/attempts/{w.open_attempt}")),
     ),
+    Case("/learn/quizzes/<quiz_id>/practice", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/quizzes/<quiz_id>/practice",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/practice/attempts/{w.practice_attempt}")),
+    ),
+    Case(
+        "/learn/practice/attempts/<int:attempt_id>",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Practice: {w.quiz_title}")),
+        attempt="practice",
+    ),
+    Case(
+        "/learn/practice/attempts/<int:attempt_id>",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/practice/attempts/{w.practice_attempt}/items/2")),
+        attempt="practice",
+        data=lambda w: w.practice_answer,
+    ),
+    Case(
+        "/learn/practice/attempts/<int:attempt_id>/items/<int:position>",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Practice: {w.quiz_title}")),
+        attempt="practice",
+    ),
+    Case("/learn/conversations/<conversation_id>/practice", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/conversations/<conversation_id>/practice",
+        "POST",
+        by_role(SIGN_IN, redirect_like(r"/learn/conversations/attempts/\d+")),
+    ),
     Case("/learn/attempts/<int:attempt_id>", "GET", by_role(SIGN_IN, page(lambda w: w.quiz_title))),
     Case(
         "/learn/attempts/<int:attempt_id>",
@@ -182,13 +216,52 @@ CASES = [
         attempt="submitted",
     ),
     Case("/learn/progress", "GET", by_role(SIGN_IN, page(lambda w: "My progress"))),
+    Case("/learn/records.json", "GET", by_role(SIGN_IN, ("json", None))),  # learning records (xAPI)
     Case("/learn/glossary", "GET", by_role(SIGN_IN, page(lambda w: "Glossary"))),
+    # --- practising one competency, and private reflections (on the world's first module)
+    Case("/learn/practice/competencies/<competency_id>", "GET", by_role(SIGN_IN, page(lambda w: "Practise: Empathy"))),
+    Case(
+        "/learn/practice/competencies/<competency_id>",
+        "POST",
+        by_role(SIGN_IN, redirect_like(r"/learn/practice/attempts/\d+")),
+    ),
+    Case(
+        "/learn/reflections/<kind>/<subject_id>",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Reflection: {w.module_title}")),
+    ),
+    Case(
+        "/learn/reflections/<kind>/<subject_id>",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/reflections/module/{w.module_id}")),
+        data=lambda w: {"body": "Next time I will ask about goals first."},
+    ),
+    Case("/learn/reflections/<kind>/<subject_id>/delete", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/reflections/<kind>/<subject_id>/delete",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/reflections/module/{w.module_id}")),
+    ),
+    # --- the spaced review queue (the world's learner answered everything right: nothing is due)
+    Case("/learn/review", "GET", by_role(SIGN_IN, page(lambda w: "Review"))),
+    Case("/learn/review/sessions", "GET", everyone(NOT_ALLOWED)),
+    Case("/learn/review/sessions", "POST", by_role(SIGN_IN, redirect_to(lambda w: "/learn/review"))),
     # --- learners and cohorts
     Case("/learn/join", "GET", by_role(SIGN_IN, page(lambda w: "Join a cohort"))),
     Case("/learn/join", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME)), data=lambda w: {"code": w.join_code}),
     Case("/learn/join/<code>", "GET", by_role(SIGN_IN, page(lambda w: f"Join {w.cohort_name}"))),
     Case("/learn/join/<code>", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME))),
     Case("/learn/courses/<int:course_id>", "GET", by_role(SIGN_IN, page(lambda w: w.course_title))),
+    # --- the person's own account and data rights (a student may delete; staff are refused)
+    Case("/auth/account", "GET", by_role(SIGN_IN, page(lambda w: "Your account"))),
+    Case("/auth/account/data.json", "GET", by_role(SIGN_IN, ("my-data", None))),
+    Case("/auth/account/delete", "GET", by_role(SIGN_IN, page(lambda w: "Delete your account"))),
+    Case(
+        "/auth/account/delete",
+        "POST",
+        {"anonymous": SIGN_IN, "student": redirect_to(lambda w: "/"), "educator": FORBIDDEN, "admin": FORBIDDEN},
+        data=lambda w: {"password": PASSWORD, "confirm": "y"},
+    ),
     Case("/auth/set-password/<token>", "GET", everyone(page(lambda w: "Set your password"))),
     Case(
         "/auth/set-password/<token>",
@@ -299,6 +372,7 @@ CASES = [
     ),
     Case("/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv", "GET", teaching(("csv", None))),
     Case("/teach/cohorts/<int:cohort_id>/attempts.csv", "GET", teaching(("csv", None))),
+    Case("/teach/cohorts/<int:cohort_id>/records.json", "GET", teaching(("json", None))),  # learning records (xAPI)
     Case(
         "/teach/cohorts/<int:cohort_id>/learners/<int:user_id>",
         "GET",
@@ -359,7 +433,7 @@ CASES = [
         "POST",
         by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}")),
         attempt="conversation",
-        data=lambda w: {"step": "1", "reply": w.first_reply},
+        data=lambda w: {"step": "1", "reply": w.first_reply, "confidence": "2"},
     ),
 ]
 
@@ -380,6 +454,11 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     for step, reply_id in enumerate(conversation.best_path, start=1):
         conversations.reply(owner.id, finished, conversation, step, reply_id)
     talking = quizzes.start_attempt(owner.id, conversation)
+    # Practice at the quiz, its first item answered (so its feedback page exists).
+    practising = practice.start_quiz(owner.id, quiz)
+    first_step = practice.next_step(practising, catalog)
+    first_item, second_item = quiz.items[0], quiz.items[1]
+    practice.answer(owner.id, practising, first_step, first_item.handler.right_answer(first_item), 2, catalog)
     # Teaching: a cohort taught by the educator (or, for other roles, by a colleague; admins see every
     # cohort), with the learner and a second student in it, and a published course assigned to it.
     teacher = (
@@ -429,6 +508,12 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
         colleague_email="colleague@example.org",
         newcomer_token=token,
         new_content=f"conversation:{conversation.id}",
+        practice_attempt=practising.id,
+        practice_answer={
+            "position": "2",
+            "confidence-" + second_item.id: "3",
+            **second_item.handler.form_data(second_item, second_item.handler.right_answer(second_item)),
+        },
     )
     return user, world
 
@@ -449,7 +534,12 @@ def path_for(case: Case, world: World) -> str:
         "attempt_id": {
             "submitted": world.submitted_attempt,
             "conversation": world.open_conversation,
+            "practice": world.practice_attempt,
         }.get(case.attempt, world.open_attempt),
+        "position": 1,
+        "competency_id": "comm.empathy",
+        "kind": "module",
+        "subject_id": world.module_id,
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), case.rule)
 
@@ -498,6 +588,13 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
         assert_friendly_error(response, 403)
     elif kind == "csv":
         assert response.status_code == 200 and response.mimetype == "text/csv", response.text[:300]
+    elif kind == "json":  # a download of learning records: an attachment holding a JSON array
+        assert response.status_code == 200 and response.mimetype == "application/json", response.text[:300]
+        assert response.headers["Content-Disposition"].startswith("attachment;") and isinstance(response.json, list)
+    elif kind == "my-data":  # the person's own data download: an attachment holding their account
+        assert response.status_code == 200 and response.mimetype == "application/json", response.text[:300]
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.json["account"]["email"] == user.email
     elif kind == "redirect-like":
         assert response.status_code == 302, response.text[:500]
         assert re.fullmatch(value, response.headers["Location"])

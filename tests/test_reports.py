@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import accounts, cohorts, conversations, courses, progress, quizzes, reports
+from app.services import accounts, cohorts, conversations, courses, practice, progress, quizzes, reports
 from tests.conftest import PASSWORD
 
 # --- reading the pages
@@ -329,6 +329,38 @@ def test_learner_page_shows_view_counts_and_unfinished_conversations(client, wor
     assert steps[1][2] == reports.grade_label(reply.grade)
 
 
+def test_practice_is_labelled_in_the_record_and_changes_no_report(client, world, teacher, catalog, db):
+    ada = world.users["Ada"]
+    before = {
+        path: client.get(world.url(path)).text
+        for path in (
+            "/teach/cohorts/{cohort}/courses/{course}/report",
+            "/teach/cohorts/{cohort}/competencies",
+        )
+    }
+    analysis_before = client.get(f"/teach/cohorts/{world.cohort.id}/quizzes/{world.quiz.id}/analysis").text
+    competency = world.quiz.items[0].competencies[0]
+    keys = [practice.item_key(world.quiz.id, item.id) for item in world.quiz.items[:2]]
+    attempt = practice.start_set(ada.id, f"practice/competency/{competency}", keys, catalog)
+    for item in world.quiz.items[:2]:
+        step = practice.next_step(attempt, catalog)
+        practice.answer(ada.id, attempt, step, item.handler.wrong_answer(item), 3, catalog)
+    db.session.commit()
+    page = client.get(f"/teach/cohorts/{world.cohort.id}/learners/{ada.id}").text
+    row = next(r for r in table(page, "Every attempt")[1:] if "Practice:" in r[1])
+    assert row[1] == f"Practice: {catalog.competency(competency).name}" and row[2] == "Practice, finished"
+    for path, old in before.items():
+        assert client.get(world.url(path)).text == old
+    # The CSV of every answer lists the practice as practice, each answer under its own quiz's item.
+    sheet = read_csv(client.get(f"/teach/cohorts/{world.cohort.id}/attempts.csv"))
+    drilled = [r for r in sheet if r[3] == "Practice"]
+    assert len(drilled) == 2 and {r[2] for r in drilled} == {catalog.competency(competency).name}
+    for position, (r, item) in enumerate(zip(drilled, world.quiz.items[:2], strict=True), start=1):
+        assert r[7] == reports.item_label(catalog, world.quiz.id, item.id, position)
+        assert r[8] == reports.answer_text(catalog, world.quiz.id, item.id, item.handler.wrong_answer(item))
+    assert client.get(f"/teach/cohorts/{world.cohort.id}/quizzes/{world.quiz.id}/analysis").text == analysis_before
+
+
 def db_attempt(world, user, ref: str) -> int:
     """The id of the user's latest attempt at a quiz or conversation."""
     from app.extensions import db
@@ -601,7 +633,7 @@ def bulk_students(db, world, start: int, count: int) -> None:
     db.session.execute(
         insert(ItemResponse),
         [
-            quizzes.response_row(attempt_id, user_id, item.id, item.type, item.version, position, g, now)
+            quizzes.response_row(attempt_id, user_id, quiz.id, item.id, item.type, item.version, position, g, now)
             for attempt_id, user_id in attempts
             for position, (item, g) in enumerate(graded[user_id % 3 == 0], start=1)
         ],
