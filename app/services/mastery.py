@@ -10,12 +10,13 @@ harmful answer is a critical error: it *blocks* mastery of every competency it c
 later right answer on that competency, whether or not the harmful one is still in the window.
 """
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from app.content import Catalog, Competency, certainty
 from app.extensions import db
@@ -145,7 +146,8 @@ def answers(user_id: int) -> list[Answer]:
     """Every graded answer of the learner, oldest first (one query)."""
     rows = db.session.execute(
         select(
-            ItemResponse.competency_refs,
+            # As stored (JSON text): a learner's answers share a few dozen tag lists, each decoded once.
+            cast(ItemResponse.competency_refs, Text),
             ItemResponse.is_correct,
             ItemResponse.grade,
             ItemResponse.answered_at,
@@ -154,9 +156,13 @@ def answers(user_id: int) -> list[Answer]:
         .where(ItemResponse.user_id == user_id)
         .order_by(ItemResponse.answered_at, ItemResponse.id)
     )
-    return [
-        Answer(tuple(refs or ()), bool(correct), grade, at, confidence) for refs, correct, grade, at, confidence in rows
-    ]
+    decoded: dict[str | None, tuple[str, ...]] = {None: ()}
+    given = []
+    for refs, correct, grade, at, confidence in rows:
+        if refs not in decoded:
+            decoded[refs] = tuple(json.loads(refs) or ())
+        given.append(Answer(decoded[refs], bool(correct), grade, at, confidence))
+    return given
 
 
 def calibration(given: Iterable[Answer]) -> list[certainty.Calibration]:
