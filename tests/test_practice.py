@@ -166,7 +166,7 @@ def test_practice_shows_one_item_then_its_feedback(client, student, db, quiz):
     response = client.post(url, data=item_form(first, 1, right=True, confidence=3))
     assert response.location.endswith(f"{url.removeprefix('http://localhost')}/items/1")
     feedback = client.get(response.location).text
-    assert "Right." in feedback and "You said you were very sure" in feedback
+    assert "Right." in feedback and "You said you were <strong>very sure</strong>" in feedback
     assert "Next item" in feedback
     assert f"Item 2 of {len(quiz.items)}" in client.get(url).text
 
