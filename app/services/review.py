@@ -13,6 +13,7 @@ key, and updated only if its review count is still the one read (a lost race re-
 applies the answer once more).
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -22,7 +23,7 @@ from typing import Any
 from flask import current_app
 from fsrs import Card, Rating, Scheduler
 from markupsafe import Markup
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 
 from app.content import Quiz
 from app.content.catalog import Catalog
@@ -207,32 +208,60 @@ def _create_cards(user_id: int, fresh: dict[tuple[str, str], Rating], now, chose
     return set(fresh) - created
 
 
+#: One conditional UPDATE of a card, run for many cards at once (executemany): built once, its
+#: compiled form cached, where a statement naming every card would be built anew each time.
+_UPDATE_CARD = (
+    update(ReviewCard)
+    .where(
+        ReviewCard.user_id == bindparam("b_user"),
+        ReviewCard.quiz_ref == bindparam("b_quiz"),
+        ReviewCard.item_ref == bindparam("b_item"),
+        ReviewCard.review_count == bindparam("b_count"),
+    )
+    .values(
+        card=bindparam("b_card", type_=ReviewCard.card.type),
+        due_at=bindparam("b_due", type_=ReviewCard.due_at.type),
+        review_count=ReviewCard.review_count + 1,
+        last_reviewed_at=bindparam("b_now", type_=ReviewCard.last_reviewed_at.type),
+    )
+)
+
+
 def _review_cards(user_id: int, reviews: dict[tuple[str, str], Rating], held, now, chosen) -> set[tuple[str, str]]:
-    """Apply one rating to each held card in one conditional UPDATE; the keys it updated."""
+    """Apply one rating to each held card, each update conditional on its review count; the keys updated.
+
+    One executemany. When fewer rows changed than were sent (another request reviewed some card
+    in between), one read finds which cards carry this review.
+    """
     if not reviews:
         return set()
-    cards, dues, unchanged = [], [], []
+    written: dict[tuple[str, str], dict[str, Any]] = {}
+    params = []
     for key, grade in reviews.items():
         stored, count = held[key]
         card, _log = chosen.review_card(Card.from_dict(stored), grade, now)
-        this = and_(ReviewCard.quiz_ref == key[0], ReviewCard.item_ref == key[1])
         first = Rating(stored.get("first_rating", int(grade)))
-        cards.append((this, literal(_stored(card, first, grade), ReviewCard.card.type)))
-        dues.append((this, literal(card.due, ReviewCard.due_at.type)))
-        unchanged.append(and_(this, ReviewCard.review_count == count))
-    statement = (
-        update(ReviewCard)
-        .where(ReviewCard.user_id == user_id, or_(*unchanged))
-        .values(
-            card=case(*cards, else_=ReviewCard.card),
-            due_at=case(*dues, else_=ReviewCard.due_at),
-            review_count=ReviewCard.review_count + 1,
-            last_reviewed_at=now,
+        # A token of this very review: two requests applying the same rating to the same card
+        # write equal cards, and only the token tells which of them the row now holds.
+        written[key] = {**_stored(card, first, grade), "review_token": secrets.token_hex(8)}
+        params.append(
+            {
+                "b_user": user_id,
+                "b_quiz": key[0],
+                "b_item": key[1],
+                "b_count": count,
+                "b_card": written[key],
+                "b_due": card.due,
+                "b_now": now,
+            }
         )
-        .returning(ReviewCard.quiz_ref, ReviewCard.item_ref)
-        .execution_options(synchronize_session=False)
-    )
-    return {(q, i) for q, i in db.session.execute(statement)}
+    # Core, on the session's connection: the ORM would take a list of parameters for a bulk
+    # update by primary key, which this is not.
+    changed = db.session.connection().execute(_UPDATE_CARD, params).rowcount
+    if changed == len(params):
+        return set(written)
+    now_held = _read(user_id, set(written))
+    return {key for key, card in written.items() if key in now_held and now_held[key][0] == card}
 
 
 # --- reading the queue
