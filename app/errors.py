@@ -40,9 +40,9 @@ def startup_failure(exc: Exception) -> str:
 
 def _reject_nul_characters() -> None:
     """Refuse input holding a NUL character: no person types one, and PostgreSQL cannot store it."""
-    for values in (request.args, request.form):
-        if any("\x00" in value for value in values.values()):
-            refuse(BadRequest, "What you sent contains a character that is not allowed. Remove it and try again.")
+    in_address = any("\x00" in str(value) for value in (request.view_args or {}).values())
+    if in_address or any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+        refuse(BadRequest, "What you sent contains a character that is not allowed. Remove it and try again.")
 
 
 def register(app: Flask) -> None:

@@ -848,3 +848,20 @@ def test_a_nul_character_in_a_form_is_refused_clearly(client, db, path, data):
     assert response.status_code == 400
     assert "a character that is not allowed" in response.text
     assert rows(db, User) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/learn/reflections/module/%00"),
+        ("POST", "/learn/reflections/quiz/a%00b"),
+        ("POST", "/learn/reflections/conversation/%00/delete"),
+        ("GET", "/learn/practice/competencies/ta%00"),
+        ("GET", "/learn/quizzes/%00"),
+    ],
+)
+def test_a_nul_character_in_an_address_is_refused_clearly(client, auth, method, path):
+    auth.as_role("student")
+    response = client.open(path, method=method, data={})
+    assert_friendly_error(response, 400)
+    assert "a character that is not allowed" in response.text

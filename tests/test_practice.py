@@ -330,3 +330,52 @@ def test_starting_a_half_done_set_again_carries_on_with_it(client, student, db, 
 def practice_first_item(catalog, attempt):
     """The first item of a practice attempt."""
     return practice.resolve(catalog, attempt.item_refs[0])[1]
+
+
+def test_a_review_session_whose_items_are_no_longer_due_is_not_resumed(student, db, catalog, quiz, auth):
+    user = db.session.scalar(select(QuizAttempt.user_id)) or auth.create("student", email="r@example.org").id
+    first = [practice.item_key(quiz.id, item.id) for item in quiz.items[:2]]
+    later = [practice.item_key(quiz.id, item.id) for item in quiz.items[2:4]]
+    session = practice.start_set(user, "practice/review", first, catalog, resume_within=set(first))
+    db.session.commit()
+    assert practice.start_set(user, "practice/review", first, catalog, resume_within=set(first)).id == session.id
+    fresh = practice.start_set(user, "practice/review", later, catalog, resume_within=set(later))
+    db.session.commit()
+    assert fresh.id != session.id and fresh.item_refs == later
+    db.session.refresh(session)
+    assert session.abandoned_at is not None
+
+
+def test_practice_begun_on_an_older_quiz_starts_again_with_a_message(client, student, db, quiz):
+    url = practise(client, quiz)
+    client.post(url, data=item_form(quiz.items[0], 1, right=True))
+    attempt = db.session.scalar(select(QuizAttempt))
+    attempt.content_version = "older"
+    db.session.commit()
+    assert "Resume practice" not in client.get(f"/learn/quizzes/{quiz.id}").text
+    page = client.get(url, follow_redirects=True).text
+    assert "This quiz was updated since you began practising it" in page
+    db.session.refresh(attempt)
+    assert attempt.abandoned_at is not None
+
+
+def test_a_practice_run_of_a_conversation_no_longer_offered_is_404(client, student, db, catalog):
+    conversation = catalog.conversations[0]
+    url = client.post(f"/learn/conversations/{conversation.id}/practice").location
+    attempt = db.session.scalar(select(QuizAttempt))
+    attempt.quiz_ref = "retired-conversation"
+    db.session.commit()
+    response = client.get(f"/learn/practice/attempts/{attempt.id}")
+    assert response.status_code == 404 and "no longer offered" in response.text
+    assert client.get(url).status_code == 404
+    db.session.refresh(attempt)
+    assert attempt.submitted_at is None  # never closed with a made-up result
+
+
+def test_the_summary_says_when_an_item_changed_since_it_was_answered(client, student, db, quiz):
+    url = practise(client, quiz)
+    answer_all(client, url, quiz)
+    first = db.session.scalar(select(ItemResponse).where(ItemResponse.position == 1))
+    first.item_version = "older"
+    db.session.commit()
+    assert "An item that has changed since you answered it" in client.get(url).text

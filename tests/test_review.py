@@ -210,7 +210,7 @@ def _set_due(db, user_id: int, quiz, item, due_at: datetime) -> None:
     )
 
 
-def test_upcoming_counts_the_queue_per_day_in_one_query(db, learner, quiz, count_queries):
+def test_upcoming_counts_the_queue_per_day_in_one_query(db, learner, quiz, catalog, count_queries):
     items = quiz.items[:7]
     review.record_answers(learner.id, [wrong(quiz, item) for item in items], NOW, STEADY)
     for item, due_at in zip(
@@ -229,9 +229,15 @@ def test_upcoming_counts_the_queue_per_day_in_one_query(db, learner, quiz, count
         _set_due(db, learner.id, quiz, item, due_at)
     db.session.commit()
     with count_queries() as counted:
-        coming = review.upcoming(learner.id, NOW)
+        coming = review.upcoming(learner.id, catalog, NOW)
     assert counted.count == 1
     assert coming.total == 7 and coming.due_now == 1 and coming.later == 1
+    # A card of an item no longer offered is kept but not counted, as the due list leaves it out.
+    db.session.add(
+        ReviewCard(user_id=learner.id, quiz_ref="retired-quiz", item_ref="gone", card={}, due_at=NOW, review_count=1)
+    )
+    db.session.commit()
+    assert review.upcoming(learner.id, catalog, NOW) == coming
     assert [d.count for d in coming.days] == [2, 2, 0, 1, 0, 0, 0]
     assert coming.days[0].day == NOW.date() and coming.days[-1].day == NOW.date() + timedelta(days=6)
 

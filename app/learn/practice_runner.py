@@ -20,6 +20,16 @@ def _practice_or_redirect(attempt_id: int):
         return attempt, redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
     if not attempt.is_practice:
         return attempt, redirect(url_for(".attempt", attempt_id=attempt.id))
+    if attempt.item_refs is None:
+        # A practice run of a conversation that is no longer offered: there is nothing to show.
+        not_found("This conversation is no longer offered.")
+    quiz = catalog().quiz(attempt.quiz_ref)
+    if attempt.submitted_at is None and quiz is not None and quiz.version != attempt.content_version:
+        # As with an assessed attempt: practice begun on an older version of the quiz starts again.
+        quizzes.set_aside(attempt)
+        db.session.commit()
+        flash("This quiz was updated since you began practising it, so your practice starts again.", "info")
+        return attempt, redirect(url_for(".quiz", quiz_id=quiz.id))
     return attempt, None
 
 
@@ -144,15 +154,18 @@ def practice_feedback(attempt_id: int, position: int):
 
 
 def _summary(attempt, back):
-    items = {}
+    items, changed = {}, set()
     for response in attempt.responses:
         found = practice.resolve(catalog(), practice.item_key(response.quiz_ref, response.item_ref))
         if found and found[1].version == response.item_version:
             items[response.position] = found[1]
+        elif found:
+            changed.add(response.position)
     return render_template(
         "learn/practice/summary.html",
         attempt=attempt,
         items=items,
+        changed=changed,
         summary=quizzes.summarise(attempt),
         title=title(attempt),
         back=back,

@@ -18,7 +18,7 @@ def review_page():
     """Items due for review now, the coming week's counts, and how the schedule works."""
     now = utcnow()
     due = review.due(current_user.id, catalog(), now)
-    coming = review.upcoming(current_user.id, now)
+    coming = review.upcoming(current_user.id, catalog(), now)
     return render_template(
         "learn/review.html",
         due=due,
@@ -38,6 +38,8 @@ def start_review():
     if not keys:
         flash("Nothing is due for review right now. Come back when the list below says something is due.", "info")
         return redirect(url_for(".review"))
-    attempt = practice.start_set(current_user.id, REVIEW_SET, keys, catalog())
+    # An open session resumes only while what it has left is still due; else the due items start afresh.
+    still_due = {item.key for item in due.items}
+    attempt = practice.start_set(current_user.id, REVIEW_SET, keys, catalog(), resume_within=still_due)
     db.session.commit()
     return redirect(url_for(".practice_attempt", attempt_id=attempt.id))

@@ -100,13 +100,16 @@ def complete_lesson(module_id: str, lesson_id: str):
 def quiz(quiz_id: str):
     """A quiz's front page: what it is, the pass mark, past attempts, start or resume."""
     quiz = _quiz_or_404(quiz_id)
+    practice = quizzes.practice_history(current_user.id, quiz.id)
     return render_template(
         "learn/quiz.html",
         quiz=quiz,
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
         can_resume=quizzes.can_resume(current_user.id, quiz),
-        practice=quizzes.practice_history(current_user.id, quiz.id),
+        practice=practice,
+        # The open practice (at most one) is among the latest: no query of its own.
+        can_resume_practice=any(a.submitted_at is None and a.content_version == quiz.version for a in practice),
     )
 
 

@@ -52,11 +52,15 @@ def start_quiz(user_id: int, quiz: Quiz) -> QuizAttempt:
     return quizzes.start_attempt(user_id, quiz, mode="practice")
 
 
-def start_set(user_id: int, set_ref: str, item_keys: list[str], catalog: Catalog) -> QuizAttempt:
+def start_set(
+    user_id: int, set_ref: str, item_keys: list[str], catalog: Catalog, resume_within: set[str] | None = None
+) -> QuizAttempt:
     """Open a practice attempt at a set of items, or resume the open one on this set while it has items left.
 
-    An open set whose items changed in the content, or with nothing left to answer, is set aside
-    (kept, never deleted) and a new one begins with `item_keys`.
+    With `resume_within`, the open set is resumed only if every item it has left is in it (a review
+    session whose items are no longer due starts afresh). An open set whose items changed in the
+    content, or with nothing left to answer, is set aside (kept, never deleted) and a new one
+    begins with `item_keys`.
     """
     keys = [key for key in dict.fromkeys(item_keys) if resolve(catalog, key)]
     if not keys:
@@ -64,7 +68,10 @@ def start_set(user_id: int, set_ref: str, item_keys: list[str], catalog: Catalog
     attempt = quizzes.open_attempt(user_id, set_ref, "practice")
     if attempt is not None:
         unchanged = attempt.content_version == _set_version(catalog, attempt.item_refs or [])
-        if unchanged and next_step(attempt, catalog) is not None:
+        left = {s.key for s in steps(attempt, catalog) if s.is_available} - {
+            item_key(r.quiz_ref, r.item_ref) for r in attempt.responses
+        }
+        if unchanged and left and (resume_within is None or left <= resume_within):
             # Half done: pressing "Start" again carries on rather than throwing the answers away.
             return attempt
         quizzes.set_aside(attempt)
@@ -154,8 +161,13 @@ def answer(user_id: int, attempt: QuizAttempt, step: Step, value: Any, confidenc
 
 
 def finish_if_done(user_id: int, attempt: QuizAttempt, catalog: Catalog, now=None) -> bool:
-    """Close an open practice attempt with nothing left to answer, scoring it once; True if this call closed it."""
-    if attempt.submitted_at is not None or attempt.abandoned_at is not None or next_step(attempt, catalog):
+    """Close an open practice attempt with nothing left to answer, scoring it once; True if this call closed it.
+
+    Only item sets: a conversation's practice run ends at one of its endings, never here.
+    """
+    if attempt.item_refs is None or attempt.submitted_at is not None or attempt.abandoned_at is not None:
+        return False
+    if next_step(attempt, catalog):
         return False
     now = now or utcnow()
     responses = attempt.responses

@@ -362,8 +362,11 @@ class Upcoming:
         return self.total - self.due_now - sum(d.count for d in self.days)
 
 
-def upcoming(user_id: int, now: datetime, days: int = 7) -> Upcoming:
-    """Cards due later today and on each of the next days (UTC calendar days), with totals; one query."""
+def upcoming(user_id: int, catalog: Catalog, now: datetime, days: int = 7) -> Upcoming:
+    """Cards due later today and on each of the next days (UTC calendar days), with totals; one query.
+
+    Cards of items no longer offered are kept but not counted, as the due list leaves them out.
+    """
     now = _utc(now)
     today = now.date()
     bounds = [now] + [datetime.combine(today + timedelta(days=n), time(), UTC) for n in range(1, days + 1)]
@@ -374,15 +377,23 @@ def upcoming(user_id: int, now: datetime, days: int = 7) -> Upcoming:
         return func.coalesce(func.sum(case((falls, 1), else_=0)), 0)
 
     due_now = func.coalesce(func.sum(case((ReviewCard.due_at <= now, 1), else_=0)), 0)
-    row = db.session.execute(
-        select(func.count(), due_now, *(between(a, b) for a, b in zip(bounds, bounds[1:], strict=False))).where(
-            ReviewCard.user_id == user_id
+    per_card = db.session.execute(
+        select(
+            ReviewCard.quiz_ref,
+            ReviewCard.item_ref,
+            func.count(),
+            due_now,
+            *(between(a, b) for a, b in zip(bounds, bounds[1:], strict=False)),
         )
-    ).one()
-    total, now_count, *counts = row
-    return Upcoming(
-        int(total), int(now_count), tuple(DayCount(today + timedelta(days=n), int(c)) for n, c in enumerate(counts))
+        .where(ReviewCard.user_id == user_id)
+        .group_by(ReviewCard.quiz_ref, ReviewCard.item_ref)
     )
+    sums = [0] * (2 + days)
+    for quiz_ref, item_ref, *numbers in per_card:
+        if (quiz := catalog.quiz(quiz_ref)) and quiz.item(item_ref):
+            sums = [a + int(b) for a, b in zip(sums, numbers, strict=True)]
+    total, now_count, *counts = sums
+    return Upcoming(total, now_count, tuple(DayCount(today + timedelta(days=n), c) for n, c in enumerate(counts)))
 
 
 def day_label(day: date, today: date) -> str:
