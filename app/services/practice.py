@@ -171,12 +171,7 @@ def finish_if_done(user_id: int, attempt: QuizAttempt, catalog: Catalog, now=Non
         return False
     now = now or utcnow()
     responses = attempt.responses
-    weight = sum(r.max_score for r in responses)
-    if attempt.marking == "certainty":
-        score = sum(quizzes.cbm_score(quizzes.as_grade(r), r.confidence or 1) for r in responses)
-    else:
-        score = sum(r.score for r in responses)
-    low, high = quizzes.score_range(attempt.marking, weight)
+    score, weight = quizzes.marked_score(attempt.marking, [(quizzes.as_grade(r), r.confidence) for r in responses])
     try:
         quizzes.claim(attempt, {"submitted_at": now, "score": score, "max_score": weight})
     except quizzes.AlreadySubmitted:
@@ -189,14 +184,9 @@ def finish_if_done(user_id: int, attempt: QuizAttempt, catalog: Catalog, now=Non
         attempt.content_version,
         at=now,
         result={
-            "score": score,
-            "min": low,
-            "max": high,
-            "scaled": quizzes.scaled(score, low, high),
+            **quizzes.score_result(attempt.marking, score, weight, attempt.started_at, now),
             "completion": True,
-            "marking": attempt.marking,
             "accuracy": round(sum(r.score for r in responses) / weight, 4) if weight else 0.0,
-            "duration_seconds": round((now - attempt.started_at).total_seconds()),
         },
         attempt_id=attempt.id,
     )

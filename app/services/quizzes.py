@@ -173,6 +173,31 @@ def cbm_score(g: Grade, confidence: int) -> float:
     return certainty.mark(fraction, confidence) * g.max_score
 
 
+def marked_score(marking: str, answers: list[tuple[Grade, int | None]]) -> tuple[float, float]:
+    """An attempt's score under its marking and its weight (the items' points), from (grade, confidence) pairs.
+
+    Under certainty-based marking the score is on Moodle's scale: every item right at "not sure"
+    equals the weight (100%), all right at "very sure" three times it; a missing confidence counts as "not sure".
+    """
+    weight = sum(g.max_score for g, _ in answers)
+    if marking == "certainty":
+        return sum(cbm_score(g, confidence or 1) for g, confidence in answers), weight
+    return sum(g.score for g, _ in answers), weight
+
+
+def score_result(marking: str, score: float, weight: float, started_at, now) -> dict[str, Any]:
+    """The score part of a finished attempt's learning event: score, bounds, xAPI scale, marking, duration."""
+    low, high = score_range(marking, weight)
+    return {
+        "score": score,
+        "min": low,
+        "max": high,
+        "scaled": scaled(score, low, high),
+        "marking": marking,
+        "duration_seconds": round((now - started_at).total_seconds()),
+    }
+
+
 def score_range(marking: str, weight: float) -> tuple[float, float]:
     """The lowest and highest score answers worth `weight` points can earn under this marking."""
     return certainty.bounds(weight) if marking == "certainty" else (0.0, weight)
@@ -266,14 +291,8 @@ def submit_attempt(
         raise ContentChanged
     graded = grade(quiz, answers)
     now = utcnow()
-    max_score = sum(g.max_score for _, g in graded)
-    if attempt.marking == "certainty":
-        # Moodle's scale: every item right at "not sure" is 100%, all right at "very sure" 300%.
-        score = sum(cbm_score(g, confidence.get(item.id, 1)) for item, g in graded)
-    else:
-        score = sum(g.score for _, g in graded)
+    score, max_score = marked_score(attempt.marking, [(g, confidence.get(item.id)) for item, g in graded])
     percent = 100.0 * score / max_score if max_score else 0.0
-    low, high = score_range(attempt.marking, max_score)
     is_passed = percent >= attempt.pass_mark
     claim(attempt, {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed})
     db.session.execute(
@@ -313,15 +332,10 @@ def submit_attempt(
         quiz.version,
         at=now,
         result={
-            "score": score,
-            "min": low,
-            "max": high,
-            "scaled": scaled(score, low, high),
+            **score_result(attempt.marking, score, max_score, attempt.started_at, now),
             "percent": round(percent, 2),
-            "marking": attempt.marking,
             "success": is_passed,
             "pass_mark": attempt.pass_mark,
-            "duration_seconds": round((now - attempt.started_at).total_seconds()),
         },
         attempt_id=attempt.id,
     )
