@@ -10,7 +10,7 @@ from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
 from app.learn.routes import _own_attempt_or_404, _quiz_or_404
-from app.services import practice, quizzes, reports
+from app.services import events, practice, quizzes, reports
 
 
 def _practice_or_redirect(attempt_id: int):
@@ -36,10 +36,9 @@ def _practice_or_redirect(attempt_id: int):
 def origin(attempt) -> tuple[str, str]:
     """Where a practice attempt was started from, as (link text, url)."""
     ref = attempt.quiz_ref
-    if ref == "practice/review":
+    if ref == events.REVIEW_SET:
         return "Back to your review queue", url_for(".review")
-    if ref.startswith("practice/competency/"):
-        competency_id = ref.removeprefix("practice/competency/")
+    if (competency_id := events.competency_of_set(ref)) is not None:
         return "Back to this competency", url_for(".practise_competency", competency_id=competency_id)
     if catalog().quiz(ref) is not None:
         return "Back to the quiz", url_for(".quiz", quiz_id=ref)
@@ -49,7 +48,7 @@ def origin(attempt) -> tuple[str, str]:
 def title(attempt) -> str:
     """What a practice attempt practises, in words."""
     name = reports.activity_title(catalog(), attempt.quiz_ref)
-    return name if attempt.quiz_ref == "practice/review" else f"Practice: {name}"
+    return name if attempt.quiz_ref == events.REVIEW_SET else f"Practice: {name}"
 
 
 @bp.post("/quizzes/<quiz_id>/practice")

@@ -7,7 +7,7 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.services import mastery, practice
+from app.services import events, mastery, practice
 
 
 def _competency_or_404(competency_id: str):
@@ -27,7 +27,7 @@ def practise_competency(competency_id: str):
         if items:
             latest = mastery.latest_by_item(current_user.id, {quiz_id for quiz_id, _ in items})
             keys = mastery.choose_items([practice.item_key(q, i) for q, i in items], latest)
-            attempt = practice.start_set(current_user.id, f"practice/competency/{competency.id}", keys, catalog())
+            attempt = practice.start_set(current_user.id, events.competency_set_ref(competency.id), keys, catalog())
             db.session.commit()
             return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
         error, status = "No quiz items assess this competency yet, so there is no practice set to start.", 422

@@ -7,10 +7,9 @@ from app.content import catalog
 from app.extensions import db
 from app.learn import bp
 from app.models.types import utcnow
-from app.services import practice, review
+from app.services import events, practice, review
 
 #: The practice set a review session opens (see app.services.practice).
-REVIEW_SET = "practice/review"
 
 
 @bp.get("/review", endpoint="review")
@@ -40,6 +39,6 @@ def start_review():
         return redirect(url_for(".review"))
     # An open session resumes only while what it has left is still due; else the due items start afresh.
     still_due = {item.key for item in due.items}
-    attempt = practice.start_set(current_user.id, REVIEW_SET, keys, catalog(), resume_within=still_due)
+    attempt = practice.start_set(current_user.id, events.REVIEW_SET, keys, catalog(), resume_within=still_due)
     db.session.commit()
     return redirect(url_for(".practice_attempt", attempt_id=attempt.id))

@@ -20,6 +20,26 @@ def quiz_ref(quiz_id: str, item_id: str | None = None) -> str:
     return f"quiz/{quiz_id}" + (f"/item/{item_id}" if item_id else "")
 
 
+#: The ref of a review session's practice set.
+REVIEW_SET = "practice/review"
+_COMPETENCY_SET = "practice/competency/"
+
+
+def competency_set_ref(competency_id: str) -> str:
+    """The ref of a practice set drawn for one competency."""
+    return _COMPETENCY_SET + competency_id
+
+
+def competency_of_set(ref: str) -> str | None:
+    """The competency a practice set was drawn for, if the ref names one."""
+    return ref.removeprefix(_COMPETENCY_SET) if ref.startswith(_COMPETENCY_SET) else None
+
+
+def is_practice_set(ref: str) -> bool:
+    """Whether a ref names a practice set (items drawn from several quizzes), not a quiz or conversation."""
+    return ref == REVIEW_SET or competency_of_set(ref) is not None
+
+
 def activity_ref(activity: Any, part_id: str | None = None) -> str:
     """The object ref of a quiz or conversation, or of one item or node of it."""
     if activity.kind == "conversation":

@@ -176,7 +176,7 @@ def finish_if_done(user_id: int, attempt: QuizAttempt, catalog: Catalog, now=Non
         quizzes.claim(attempt, {"submitted_at": now, "score": score, "max_score": weight})
     except quizzes.AlreadySubmitted:
         return False
-    ref = attempt.quiz_ref if attempt.quiz_ref.startswith("practice/") else events.quiz_ref(attempt.quiz_ref)
+    ref = attempt.quiz_ref if events.is_practice_set(attempt.quiz_ref) else events.quiz_ref(attempt.quiz_ref)
     events.record(
         user_id,
         "completed",

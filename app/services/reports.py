@@ -36,6 +36,7 @@ from app.models import (
     User,
 )
 from app.models.types import MAX_ID
+from app.services import events
 from app.services.cohorts import member_ids
 from app.services.courses import KIND_LABELS, STATE_LABELS, STATES, CourseStatus, ItemStatus, content_for, item_state
 
@@ -103,10 +104,10 @@ def activity(catalog: Catalog, ref: str) -> Quiz | Conversation | None:
 
 def activity_title(catalog: Catalog, ref: str) -> str:
     """The title of a quiz, conversation or practice set, or its id once it is no longer offered."""
-    if ref == "practice/review":
+    if ref == events.REVIEW_SET:
         return "Review session"
-    if ref.startswith("practice/competency/"):
-        competency = catalog.competency(ref.removeprefix("practice/competency/"))
+    if (competency_id := events.competency_of_set(ref)) is not None:
+        competency = catalog.competency(competency_id)
         return competency.name if competency else "Practice"
     found = activity(catalog, ref)
     return found.title if found else ref
