@@ -276,3 +276,57 @@ def test_the_debrief_shows_how_sure_each_reply_was_and_the_calibration(client, d
     assert "How well you judged your replies" in page
     steps = len(conversation.best_path)
     assert re.search(rf"<th scope=\"row\">Very sure</th>\s*<td>{steps}</td>\s*<td>{steps}</td>", page)
+
+
+def test_the_debrief_names_what_this_learner_did_on_their_path(client, student, catalog):
+    # An informed choice of the injection: some acceptable replies early on, then her choice accepted and reviewed.
+    conversation = catalog.conversation("sdm-conversation")
+    replies = ["a", "b", "b", "a", "b", "b", "a", "c", "c", "b"]
+    path = begin(client, conversation)
+    for step, reply_id in enumerate(replies, start=1):
+        assert say(client, path, step, reply_id).status_code == 302
+    page = client.get(path).text
+    steps, end = conversation.play(replies)
+    ending = conversation.ending(end.at)
+    assert ending.outcome == "good" and "Passed" in page
+
+    # The ending's own text comes first, then the notes of this path.
+    assert '<h2 id="notes-heading">What you did on this path</h2>' in page
+    assert page.index(ending.debrief_html) < page.index('id="notes-heading"')
+    notes = page.split('id="notes-heading"', 1)[1].split("</section>", 1)[0]
+    chosen = {s.reply for s in steps}
+    for number, s in enumerate(steps, start=1):
+        if s.reply.grade == "best":
+            assert s.reply.debrief_html in notes.split("What built the consultation", 1)[1].split("<h3>", 1)[0]
+            assert f'href="#step-{number}"' in notes
+    # An acceptable reply that raised trust is named with what it moved.
+    raised = next(s for s in steps if s.node.id == "pushed-before")
+    assert raised.reply.grade == "acceptable"
+    assert f"{raised.reply.debrief_html} <span class=\"meta\">(Trust +1)</span>" in notes
+    # Nothing is said about replies this learner did not give.
+    for node in conversation.nodes:
+        for reply in node.replies:
+            if reply not in chosen:
+                assert reply.debrief_html not in notes, f"{node.id}/{reply.id} was not on this path"
+    assert "What set it back" not in notes
+    start, finish = conversation.initial().values, end.values
+    assert f"Trust: {start[0]} at the start, {finish[0]} at the end (from 0 to 5)" in notes
+    assert 'id="step-1"' in page and f'id="step-{len(steps)}"' in page
+
+
+def test_a_debrief_with_a_harmful_reply_says_so_and_names_it(client, student, catalog):
+    conversation = catalog.conversation("sdm-conversation")
+    path = begin(client, conversation)
+    # Blaming her for the exercises that made her worse ends the appointment.
+    replies = ["b", "a"]
+    for step, reply_id in enumerate(replies, start=1):
+        say(client, path, step, reply_id)
+    steps, end = conversation.play(replies)
+    assert conversation.ending(end.at).outcome == "poor"
+    notes = client.get(path).text.split('id="notes-heading"', 1)[1].split("</section>", 1)[0]
+    set_back = notes.split("What set it back", 1)[1]
+    blamed = steps[-1].reply
+    assert blamed.grade == "harmful"
+    assert f"<strong>Harmful:</strong> {blamed.debrief_html}" in set_back
+    assert steps[0].reply.debrief_html in set_back
+    assert "What built the consultation" not in notes

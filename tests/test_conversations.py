@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.content import ContentError, Problem, content_dirs
-from app.content.conversations import Conversation, State, grade_reply
-from app.content.loader import build_catalog
+from app.content import ContentError, Problem, content_dirs, yamlfile
+from app.content.checker import Checker
+from app.content.conversations import Conversation, State, grade_reply, parse, passes
+from app.content.loader import build_catalog, load_competencies
 
 MODULE = {
     "id": "mod-a",
@@ -134,6 +135,15 @@ class Talk:
         self.file.write_text(_dump(self.data), encoding="utf-8")
         return self
 
+    def build_unchecked(self) -> Conversation:
+        """The conversation as parsed, whatever problems its checks note (to replay a path a message names)."""
+        conversation, _ = self.checked()
+        if conversation is None:  # the checks refused it: parse again with the declaration that failed removed
+            for ending in self.data["endings"]:
+                ending.pop("reachable_without_harm", None)
+            conversation, _ = self.checked()
+        return conversation
+
     def build(self) -> Conversation:
         catalog = build_catalog([self.write().root])
         return catalog.conversation("talk")
@@ -143,6 +153,12 @@ class Talk:
         with pytest.raises(ContentError) as info:
             build_catalog([self.root])
         return info.value.problems
+
+    def checked(self) -> tuple[Conversation | None, list[Problem]]:
+        """Parse the file as the loader does, returning every problem and warning the conversation's checks note."""
+        self.write()
+        check = Checker(str(self.file), frozenset(c.id for c in load_competencies()))
+        return parse(yamlfile.load(self.file), check, "v1"), check.problems
 
     def line(self, *texts: str) -> int:
         """The line holding the last of `texts`, found after the lines holding each one before it."""
@@ -694,3 +710,295 @@ def test_glossary_links_and_citations_are_refused_outside_lessons(talk):
     talk.reply("opening", "a")["feedback"] = "Builds [[rapport]] as Fuentes showed [@fuentes2014]."
     problems = talk.problems()
     assert "uses [[rapport]], which works only in lessons" in find(problems, "works only in lessons").message
+
+
+# --- paths that take no harmful reply ----------------------------------------------------------
+# In the valid conversation, good-end and mixed-end are reached without a harmful reply; poor-end
+# only through guarded b, which is harmful.
+
+
+def _replayed(conversation: Conversation, described: str) -> tuple[list, State]:
+    """Play a path written as a checker message writes it: 'node/reply → node/reply'."""
+    state, steps = conversation.initial(), []
+    for part in described.split(" → "):
+        node_id, reply_id = part.split("/")
+        assert state.at == node_id, f"{described!r} does not follow the conversation at {part}"
+        choice = conversation.node(node_id).reply(reply_id)
+        steps.append(choice)
+        state = conversation.advance(state, choice)
+    return steps, state
+
+
+def test_endings_that_declare_how_they_are_reached_build_when_the_paths_agree(talk):
+    for ending_id, harmless in (("good-end", True), ("mixed-end", True), ("poor-end", False)):
+        next(e for e in talk.data["endings"] if e["id"] == ending_id)["reachable_without_harm"] = harmless
+    conversation, problems = talk.checked()
+    assert problems == []
+    assert [e.reachable_without_harm for e in conversation.endings] == [True, True, False]
+    assert talk.build().ending("good-end").reachable_without_harm is True
+
+
+def test_an_ending_meant_to_be_reached_without_harm_that_only_a_harmful_reply_reaches(talk):
+    talk.data["endings"][2]["reachable_without_harm"] = True  # poor-end: only guarded b, harmful, leads there
+    problems = talk.problems()
+    problem = find(problems, "reachable_without_harm")
+    assert problem.message == (
+        "the ending 'poor-end' is meant to be reachable without a harmful reply (reachable_without_harm: true), "
+        "but every path to it takes one; change a route, or write reachable_without_harm: false"
+    )
+    assert problem.line == talk.line("endings:", "id: poor-end")
+    assert not problem.is_warning
+    assert len(problems) == 1, _listing(problems)
+
+
+def test_an_ending_meant_to_follow_harm_that_a_harmless_path_reaches(talk):
+    talk.data["endings"][1]["reachable_without_harm"] = False  # mixed-end
+    problems = talk.problems()
+    problem = find(problems, "reachable_without_harm")
+    assert problem.line == talk.line("endings:", "id: mixed-end")
+    prefix = "the ending 'mixed-end' is meant to follow a harmful reply (reachable_without_harm: false), but a path with none reaches it: "
+    suffix = "; route that path elsewhere, or write reachable_without_harm: true"
+    assert problem.message.startswith(prefix) and problem.message.endswith(suffix), problem.message
+    steps, state = _replayed(talk.build_unchecked(), problem.message[len(prefix) : -len(suffix)])
+    assert state.at == "mixed-end" and all(s.grade != "harmful" for s in steps)
+
+
+def test_reachable_without_harm_must_be_true_or_false(talk):
+    talk.data["endings"][0]["reachable_without_harm"] = "yes"
+    problems = talk.problems()
+    problem = find(problems, "reachable_without_harm")
+    assert problem.message == "ending 1: 'reachable_without_harm' must be true or false, not 'yes'"
+    assert problem.line == talk.line("endings:", "reachable_without_harm")
+
+
+def test_a_passing_path_with_no_harm_that_ends_poorly_is_a_warning(talk):
+    # plan b (acceptable) now ends at poor-end: opening c (1) + middle a (2) + open-up a (2) + plan b (1) = 6 of 7.
+    talk.reply("plan", "b")["next"] = "poor-end"
+    conversation, problems = talk.checked()
+    assert conversation is not None and conversation.max_score == 7  # a warning does not stop the build
+    assert len(problems) == 1, _listing(problems)
+    (warning,) = problems
+    assert warning.is_warning and str(warning).startswith(f"{talk.file}:{warning.line}: warning: ")
+    assert warning.line == talk.line("endings:", "id: poor-end")
+    assert warning.message == (
+        "the poor ending 'poor-end' is reached with no harmful reply by 1 path scoring at least the pass mark "
+        "(70%): opening/c → middle/a → open-up/a → plan/b (86%). A learner on such a path fails on the ending "
+        "alone: send it to a mixed ending, or make sure its debrief says why"
+    )
+    # The app and `alliance content check` still accept the content.
+    assert talk.build().id == "talk"
+    # And the learner on that path does fail, on the ending alone.
+    steps, end = talk.build().play(["c", "a", "a", "b"])
+    assert not passes(100 * 6 / 7, 70, talk.build().ending(end.at), [s.reply for s in steps])
+
+
+def test_every_passing_path_to_a_poor_ending_is_counted_and_listed(talk):
+    talk.reply("plan", "b")["next"] = "poor-end"
+    talk.reply("guarded", "a")["next"] = "poor-end"  # opening a, middle a, guarded a: 6 of 7 as well
+    talk.reply("open-up", "b")["next"] = "mixed-end"
+    _, problems = talk.checked()
+    (warning,) = [p for p in problems if p.is_warning]
+    assert "by 2 paths scoring at least the pass mark (70%): " in warning.message
+    listed = warning.message.split("(70%): ", 1)[1].split(". A learner", 1)[0].split("; ")
+    assert sorted(listed) == [
+        "opening/a → middle/a → guarded/a (86%)",
+        "opening/c → middle/a → open-up/a → plan/b (86%)",
+    ]
+
+
+def test_a_poor_ending_reached_below_the_pass_mark_or_through_harm_is_not_reported(talk):
+    # open-up b (unhelpful) to poor-end: opening c (1) + middle a (2) + open-up b (0) = 3 of 7, below 70%.
+    talk.reply("open-up", "b")["next"] = "poor-end"
+    talk.reply("guarded", "a")["next"] = "mixed-end"
+    conversation, problems = talk.checked()
+    assert conversation is not None and problems == []
+
+
+def test_a_warning_counts_the_paths_round_a_free_loop_as_endless(talk):
+    # guarded b (now unhelpful) loops back to guarded, earning nothing; guarded a then leads to poor-end.
+    talk.reply("guarded", "b")["grade"] = "unhelpful"
+    talk.reply("guarded", "b")["next"] = "guarded"
+    talk.reply("guarded", "a")["next"] = "poor-end"
+    talk.reply("open-up", "b")["next"] = "mixed-end"
+    _, problems = talk.checked()
+    (warning,) = [p for p in problems if p.is_warning]
+    assert "by some paths (one goes round a loop) scoring at least the pass mark" in warning.message
+    assert "opening/a → middle/a → guarded/a (86%)" in warning.message
+
+
+# --- the debrief of one path -------------------------------------------------------------------
+
+
+def test_the_path_debrief_names_only_the_replies_this_learner_chose(talk):
+    talk.reply("opening", "c")["debrief"] = "You acknowledged her *worry*."
+    talk.reply("middle", "a")["debrief"] = "You asked what she wanted."
+    talk.reply("guarded", "b")["debrief"] = "You told her off."  # on another path: never shown here
+    conversation = talk.build()
+    steps, end = conversation.play(["c", "a", "b"])  # acceptable (+1 trust), best (+1 trust), unhelpful
+    assert end.at == "mixed-end"
+    notes = conversation.path_debrief(steps)
+    assert [(m.number, m.note_html, m.changes) for m in notes.helped] == [(2, "You asked what she wanted.", (("Trust", 1),))]
+    assert [(m.number, m.note_html, m.changes) for m in notes.partly] == [
+        (1, "You acknowledged her <em>worry</em>.", (("Trust", 1),))
+    ]
+    # A reply without a note is named by the words the learner chose.
+    assert [(m.number, m.note_html) for m in notes.set_back] == [(3, "You said: “Reply b: what you would say.”")]
+    assert [(c.id, start, finish) for c, start, finish in notes.counters] == [("trust", 1, 3)]
+    shown = " ".join(m.note_html for m in notes.helped + notes.partly + notes.set_back)
+    assert "told her off" not in shown
+
+
+def test_the_path_debrief_counts_what_a_reply_really_moved_and_skips_an_acceptable_reply_that_moved_nothing(talk):
+    talk.reply("opening", "b")["debrief"] = "You brushed her off."
+    conversation = talk.build()
+    steps, _ = conversation.play(["b", "a", "a"])  # harmful (trust 1 - 3, kept at 0), best, best
+    notes = conversation.path_debrief(steps)
+    assert [(m.number, m.reply.grade, m.changes) for m in notes.set_back] == [(1, "harmful", (("Trust", -1),))]
+    assert [m.number for m in notes.helped] == [2, 3]
+    # plan b is acceptable and moves trust only when it is below 3: at 3 it moves nothing and is left out.
+    steps, _ = conversation.play(["c", "a", "a", "b"])
+    notes = conversation.path_debrief(steps)
+    assert [m.number for m in notes.partly] == [1] and [m.number for m in notes.helped] == [2, 3]
+
+
+def test_a_debrief_note_is_checked_like_other_learner_facing_text(talk):
+    talk.reply("opening", "a")["debrief"] = "You served bordin.goals."
+    problems = talk.problems()
+    assert "the debrief note writes the competency id 'bordin.goals'" in find(problems, "debrief note").message
+
+
+# --- the shipped conversations: paths, debriefs and safety --------------------------------------
+
+
+def shipped_file(conversation_id: str) -> tuple[Conversation | None, list[Problem]]:
+    """A shipped conversation parsed from its file as the loader parses it, with every problem and warning."""
+    path = next(p for p in content_dirs() if p.name == "quizzes") / f"{conversation_id}.yaml"
+    check = Checker(str(path), frozenset(c.id for c in load_competencies()))
+    return parse(yamlfile.load(path), check, "v1"), check.problems
+
+
+SHIPPED = ("sdm-conversation", "goal-setting-conversation", "communication-conversation")
+
+
+def every_path(conversation: Conversation) -> list[tuple[list, State]]:
+    """Every path from the start to an ending, as (steps, ending state); the shipped conversations have no loops."""
+    found = []
+
+    def walk(state: State, steps: list) -> None:
+        if conversation.is_ending(state):
+            found.append((steps, state))
+            return
+        here = conversation.node(state.at)
+        for choice in here.replies:
+            walk(conversation.advance(state, choice), [*steps, (here, choice)])
+
+    walk(conversation.initial(), [])
+    return found
+
+
+@pytest.mark.parametrize("conversation_id", SHIPPED)
+def test_no_shipped_path_passes_on_points_and_no_harm_yet_ends_poorly(conversation_id):
+    conversation, problems = shipped_file(conversation_id)
+    assert conversation is not None
+    assert [str(p) for p in problems if p.is_warning or "reachable" in p.message] == []
+    for ending in conversation.endings:
+        if ending.outcome != "poor":
+            assert ending.reachable_without_harm is True, f"{conversation_id}: {ending.id} should say so"
+
+
+@pytest.mark.parametrize("conversation_id", SHIPPED)
+def test_full_marks_in_a_shipped_conversation_need_the_best_reply_at_every_turn(conversation_id):
+    # A detour that adds a turn must not make up for a weaker reply before it.
+    conversation, _ = shipped_file(conversation_id)
+    for steps, _ in every_path(conversation):
+        if any(choice.grade != "best" for _, choice in steps):
+            assert sum(choice.score for _, choice in steps) < conversation.max_score, [c.id for _, c in steps]
+
+
+@pytest.mark.parametrize("conversation_id", SHIPPED)
+def test_every_shipped_reply_says_in_the_debrief_what_it_did(conversation_id):
+    conversation, _ = shipped_file(conversation_id)
+    for talk_node in conversation.nodes:
+        for choice in talk_node.replies:
+            note = choice.debrief_html
+            assert "you" in note.lower().split(), f"{conversation_id}/{talk_node.id}/{choice.id}: {note!r}"
+
+
+# The issue: every path through the injection route ended with her switching to the programme,
+# and no path through it could reach the good ending, even after the best reply accepted her choice.
+INFORMED_INJECTION = [
+    ("opening", "a"),
+    ("nothing-to-decide", "b"),
+    ("pushed-before", "b"),
+    ("where-to-start", "a"),
+    ("what-she-knows", "b"),
+    ("what-each-involves", "b"),
+    ("what-matters", "a"),
+    ("a-lot-to-take-in", "c"),
+    ("just-the-injection", "c"),
+    ("why-the-injection", "b"),
+]
+
+
+def test_an_informed_choice_of_the_injection_with_a_review_reaches_the_good_ending():
+    conversation, _ = shipped_file("sdm-conversation")
+    steps, end = conversation.play([reply_id for _, reply_id in INFORMED_INJECTION])
+    assert [s.node.id for s in steps] == [node_id for node_id, _ in INFORMED_INJECTION]
+    ending = conversation.ending(end.at)
+    assert ending.outcome == "good"
+    # She chose the injection: the reply that accepted it, then the one confirming it with a review.
+    accepted, confirmed = steps[-2].reply, steps[-1].reply
+    assert accepted.grade == confirmed.grade == "best"
+    assert "injection" in conversation.node("just-the-injection").patient.lower()
+    assert "injection it is" in confirmed.text_html and "sdm.decision.offer-review" in confirmed.competencies
+    score = sum(s.reply.score for s in steps)
+    assert passes(100 * score / conversation.max_score, conversation.pass_mark, ending, [s.reply for s in steps])
+    # The programme was never chosen on this path.
+    assert "deciding" not in {s.node.id for s in steps}
+
+
+def test_the_good_ending_of_the_decision_is_reached_by_either_choice():
+    conversation, _ = shipped_file("sdm-conversation")
+    good = {
+        "injection" if "why-the-injection" in {n.id for n, _ in steps} else "programme"
+        for steps, end in every_path(conversation)
+        if conversation.ending(end.at).outcome == "good" and all(c.grade != "harmful" for _, c in steps)
+    }
+    assert good == {"injection", "programme"}
+
+
+def test_she_tells_of_her_fall_once_on_any_path_and_the_best_replies_look_after_her_falls_risk():
+    conversation, _ = shipped_file("goal-setting-conversation")
+    falls = {n.id for n in conversation.nodes if "fall" in n.patient.lower() or "gave way" in n.patient.lower()}
+    assert falls == {"what-if-i-fall"}
+    reached_good = 0
+    for steps, end in every_path(conversation):
+        visited = [n.id for n, _ in steps]
+        assert sum(node_id in falls for node_id in visited) <= 1
+        if end.at == "a-goal-she-owns":
+            reached_good += 1
+            # A good ending needs her falls and getting up from the floor talked about.
+            assert "what-if-i-fall" in visited
+    assert reached_good
+    floor = conversation.node("what-if-i-fall").best.text_html
+    assert "floor" in floor and "balance" in floor
+    assert "floor" in conversation.node("the-plan").best.text_html
+    assert "fall" in conversation.node("the-bus-step").best.text_html
+    alarm = next(r for r in conversation.node("the-bus-step").replies if "alarm" in r.text_html)
+    assert alarm.grade == "acceptable"
+
+
+def test_the_communication_debriefs_describe_a_passing_path_without_harm():
+    # The issue: a path at 75% with no harmful reply ended at the poor ending, whose debrief blamed
+    # replies the learner never gave. That path now ends at a mixed ending, and its notes name its own replies.
+    conversation, _ = shipped_file("communication-conversation")
+    # Acceptable, best, acceptable, best, the jargon (unhelpful), then best to the end: 12 of 16.
+    path = ["b", "a", "a", "a", "c", "c", "c", "b"]
+    steps, end = conversation.play(path)
+    score = 100 * sum(s.reply.score for s in steps) / conversation.max_score
+    assert score >= conversation.pass_mark and all(s.reply.grade != "harmful" for s in steps)
+    assert conversation.ending(end.at).outcome != "poor"
+    notes = conversation.path_debrief(steps)
+    listed = {m.reply for m in notes.helped + notes.partly + notes.set_back}
+    assert listed <= {s.reply for s in steps}
+    assert {s.reply for s in steps if s.reply.grade in ("best", "unhelpful", "harmful")} <= listed

@@ -1,18 +1,16 @@
 """Branching conversations: a patient's lines, the learner's replies, counters that steer the path.
 
-Everything here is pure: the engine plays a conversation forward from a list of replies, and the
-checker explores every state the replies can produce (node and counter values) to find dead ends,
-unreachable parts, loops with no way out and conditions that never hold, and to work out the best
-score any path can reach.
+Everything here is pure: the engine plays a conversation forward from a list of replies, reads a
+conversation file, and assembles the debrief of one learner's path. The checks that explore every
+path live in `app.content.conversation_paths`.
 """
 
 import operator
 import re
-from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from app.content import markdown
+from app.content import conversation_paths, markdown
 from app.content.checker import Checker
 from app.content.items import GRADE_SCORES, Grade
 from app.content.yamlfile import Mapping
@@ -20,8 +18,8 @@ from app.content.yamlfile import Mapping
 OUTCOMES = {"good": "A good ending", "mixed": "A mixed ending", "poor": "A poor ending"}
 _OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
 _CONDITION = re.compile(r"^\s*([a-z][a-z0-9-]*)\s*(>=|<=|==|>|<)\s*(-?\d+)\s*$")
-#: Exploring more states than this means the counters' ranges are too wide to check.
-MAX_STATES = 200_000
+MAX_STATES = conversation_paths.MAX_STATES
+_errors = conversation_paths.errors
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,8 @@ class Reply:
     effects: tuple[tuple[str, int], ...]
     routes: tuple[Route, ...]
     line: int
+    #: What choosing this reply did, said to the learner in the debrief of their path (may be empty).
+    debrief_html: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ class Ending:
     outcome: str
     debrief_html: str
     line: int = 0
+    #: Whether a path with no harmful reply is meant to reach it (None: not declared, not checked).
+    reachable_without_harm: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,10 @@ class Conversation:
         """Whether the state is one of the endings."""
         return state.at in self._endings
 
+    def path_debrief(self, steps: list[Step]) -> "PathDebrief":
+        """What the learner did on the path these steps played (see `path_debrief`)."""
+        return path_debrief(self, steps)
+
 
 def passes(percent: float, pass_mark: int, ending: Ending, replies: list[Reply]) -> bool:
     """The pass rule: the pass mark reached, no poor ending, and no harmful reply on the way."""
@@ -219,6 +225,64 @@ def grade_reply(node: Node, reply: Reply) -> Grade:
         is_correct=reply.grade == "best",
         grade=reply.grade,
         competency_refs=tuple(dict.fromkeys(node.best.competencies + reply.competencies)),
+    )
+
+
+# --- the debrief of one path
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A reply on the learner's path worth naming in their debrief, and what it moved."""
+
+    number: int
+    reply: Reply
+    #: (counter label, change) for each counter the reply moved, within the counter's bounds.
+    changes: tuple[tuple[str, int], ...]
+
+    @property
+    def note_html(self) -> str:
+        """The reply's debrief note, or, where the author wrote none, the words the learner chose."""
+        return self.reply.debrief_html or f"You said: “{self.reply.text_html}”"
+
+
+@dataclass(frozen=True)
+class PathDebrief:
+    """What this learner did on their path: the replies that built the consultation or set it back."""
+
+    helped: tuple[Moment, ...]
+    partly: tuple[Moment, ...]
+    set_back: tuple[Moment, ...]
+    #: (counter, value at the start, value at the end) for every counter.
+    counters: tuple[tuple[Counter, int, int], ...]
+
+
+def path_debrief(conversation: Conversation, steps: list[Step]) -> PathDebrief:
+    """The notable replies of a path: every best, unhelpful and harmful one, and any other that moved a counter.
+
+    Built from the replies the learner chose, so the debrief never blames them for a reply they did not give.
+    """
+    helped, partly, set_back = [], [], []
+    for number, step in enumerate(steps, start=1):
+        changes = tuple(
+            (counter.label, after - before)
+            for counter, before, after in zip(conversation.counters, step.before.values, step.after.values, strict=True)
+            if after != before
+        )
+        moment = Moment(number, step.reply, changes)
+        if step.reply.grade == "best":
+            helped.append(moment)
+        elif step.reply.grade in ("unhelpful", "harmful"):
+            set_back.append(moment)
+        elif changes:
+            partly.append(moment)
+    start = conversation.initial().values
+    end = steps[-1].after.values if steps else start
+    return PathDebrief(
+        tuple(helped),
+        tuple(partly),
+        tuple(set_back),
+        tuple(zip(conversation.counters, start, end, strict=True)),
     )
 
 
@@ -242,7 +306,7 @@ _KEYS = {
 
 def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
     """Validate a conversation file's mapping, then explore it; None after noting problems."""
-    before = len(check.problems)
+    before = _errors(check)
     check.unknown_keys(data, _KEYS, "the conversation")
     conversation_id = check.slug(data, "id", "the conversation")
     title = check.text(data, "title", "the conversation")
@@ -277,7 +341,7 @@ def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
                         route.line,
                         f"node '{node.id}', reply '{reply.id}' leads to '{route.to}', which is no node or ending: a dead end",
                     )
-    if len(check.problems) > before:
+    if _errors(check) > before:
         return None
     conversation = Conversation(
         id=conversation_id,
@@ -293,8 +357,8 @@ def parse(data: Mapping, check: Checker, version: str) -> Conversation | None:
         endings=tuple(endings),
         version=version,
     )
-    explored = _explore(conversation, check, data)
-    if explored is None or len(check.problems) > before:
+    explored = conversation_paths.explore(conversation, check, data)
+    if explored is None or _errors(check) > before:
         return None
     max_score, best_path = explored
     return replace(conversation, max_score=max_score, best_path=tuple(best_path))
@@ -337,22 +401,29 @@ def _endings(data: Mapping, check: Checker) -> list[Ending]:
     endings = []
     for number, raw in check.mappings(data, "endings", "the conversation", low=2):
         what = f"ending {number}"
-        check.unknown_keys(raw, {"id", "title", "outcome", "debrief"}, what)
+        check.unknown_keys(raw, {"id", "title", "outcome", "debrief", "reachable_without_harm"}, what)
         ending_id, title = check.slug(raw, "id", what), check.text(raw, "title", what)
         debrief = check.text(raw, "debrief", what)
         check.in_words(debrief, raw.line_of("debrief"), f"{what}: the debrief")
+        harmless = raw.get("reachable_without_harm")
+        if harmless is not None and not isinstance(harmless, bool):
+            check.problem(
+                raw.line_of("reachable_without_harm"),
+                f"{what}: 'reachable_without_harm' must be true or false, not {harmless!r}",
+            )
+            harmless = None
         outcome = raw.get("outcome")
         if not isinstance(outcome, str) or outcome not in OUTCOMES:
             check.problem(
                 raw.line_of("outcome"), f"{what}: 'outcome' must be one of good, mixed, poor (not {outcome!r})"
             )
         elif ending_id and title and debrief:
-            endings.append(Ending(ending_id, title, outcome, markdown.render(debrief), raw.line))
+            endings.append(Ending(ending_id, title, outcome, markdown.render(debrief), raw.line, harmless))
     return endings
 
 
 def _node(raw: Mapping, number: int, check: Checker, counters: dict[str, Counter]) -> Node | None:
-    before = len(check.problems)
+    before = _errors(check)
     node_id = check.slug(raw, "id", f"node {number}")
     what = f"node '{node_id or number}'"
     check.unknown_keys(raw, {"id", "narration", "patient", "replies"}, what)
@@ -374,16 +445,18 @@ def _node(raw: Mapping, number: int, check: Checker, counters: dict[str, Counter
         check.problem(
             raw.line_of("replies"), f"{what} needs exactly one reply graded 'best', not {graded.count('best')}"
         )
-    if len(check.problems) > before:
+    if _errors(check) > before:
         return None
     return Node(node_id, " ".join(narration.split()), " ".join(patient.split()), tuple(replies), raw.line)
 
 
 def _reply(raw: Mapping, number: int, node_what: str, check: Checker, counters: dict[str, Counter]) -> Reply | None:
-    before = len(check.problems)
+    before = _errors(check)
     what = f"{node_what}, reply {number}"
-    check.unknown_keys(raw, {"id", "text", "grade", "competencies", "feedback", "effects", "next"}, what)
+    check.unknown_keys(raw, {"id", "text", "grade", "competencies", "feedback", "debrief", "effects", "next"}, what)
     reply_id, text = check.slug(raw, "id", what), check.text(raw, "text", what)
+    note = check.text(raw, "debrief", what, required=False) or ""
+    check.in_words(note, raw.line_of("debrief"), f"{what}: the debrief note")
     feedback = raw.get("feedback")
     if not isinstance(feedback, str) or not feedback.strip():
         check.problem(raw.line, f"{what} has no feedback: say which competency it serves or breaks, and why")
@@ -414,7 +487,7 @@ def _reply(raw: Mapping, number: int, node_what: str, check: Checker, counters: 
         else:
             effects.append((counter_id, delta))
     routes = _routes(raw, what, check, counters)
-    if len(check.problems) > before:
+    if _errors(check) > before:
         return None
     return Reply(
         id=reply_id,
@@ -426,6 +499,7 @@ def _reply(raw: Mapping, number: int, node_what: str, check: Checker, counters: 
         effects=tuple(effects),
         routes=routes,
         line=raw.line,
+        debrief_html=markdown.render_inline(note),
     )
 
 
@@ -487,205 +561,3 @@ def _conditions(raw: Any, line: int, what: str, check: Checker, counters: dict[s
             continue
         conditions.append(Condition(counter_id, op, value))
     return tuple(conditions)
-
-
-# --- exploring every state
-
-
-def _explore(conversation: Conversation, check: Checker, data: Mapping) -> tuple[float, list[str]] | None:
-    """Check the state graph; return the best score and a path reaching it, or None after noting problems."""
-    before = len(check.problems)
-    initial = conversation.initial()
-    edges: dict[State, list[tuple[str, State, float]]] = {}
-    reached_nodes: set[str] = set()
-    route_taken: set[tuple[str, str, int]] = set()
-    condition_true: set[tuple[str, str, int, int]] = set()
-    queue, seen = [initial], {initial}
-    while queue:
-        state = queue.pop()
-        reached_nodes.add(state.at)
-        node = conversation.node(state.at)
-        if node is None:  # an ending
-            edges[state] = []
-            continue
-        out = []
-        for reply in node.replies:
-            after = conversation.advance(state, reply)
-            values = conversation.values(after)
-            for index, route in enumerate(reply.routes):
-                for c_index, condition in enumerate(route.conditions):
-                    if condition.holds(values):
-                        condition_true.add((node.id, reply.id, index, c_index))
-            taken = next(i for i, r in enumerate(reply.routes) if all(c.holds(values) for c in r.conditions))
-            route_taken.add((node.id, reply.id, taken))
-            out.append((reply.id, after, reply.score))
-            if after not in seen:
-                seen.add(after)
-                queue.append(after)
-                if len(seen) > MAX_STATES:
-                    check.problem(
-                        data.line_of("counters"),
-                        f"the conversation has more than {MAX_STATES:,} states to check; narrow the counters' min and max",
-                    )
-                    return None
-        edges[state] = out
-
-    for node in conversation.nodes:
-        if node.id not in reached_nodes:
-            check.problem(
-                node.line, f"node '{node.id}' is unreachable: no path from '{conversation.start}' leads to it"
-            )
-            continue
-        for reply in node.replies:
-            for index, route in enumerate(reply.routes):
-                for c_index, condition in enumerate(route.conditions):
-                    if (node.id, reply.id, index, c_index) not in condition_true:
-                        check.problem(
-                            route.line,
-                            f"node '{node.id}', reply '{reply.id}': the condition '{condition}' can never hold on any path that reaches it",
-                        )
-                if (node.id, reply.id, index) not in route_taken and all(
-                    (node.id, reply.id, index, c) in condition_true for c in range(len(route.conditions))
-                ):
-                    check.problem(
-                        route.line,
-                        f"node '{node.id}', reply '{reply.id}': the route to '{route.to}' is never taken on any path "
-                        "(its conditions never hold together, or an earlier route always wins)",
-                    )
-    for ending in conversation.endings:
-        if ending.id not in reached_nodes:
-            check.problem(ending.line, f"the ending '{ending.id}' is unreachable: no path leads to it")
-
-    components, component_of = _strongly_connected(edges)
-    # Can each state still reach an ending? Components come out of Tarjan's algorithm in reverse
-    # topological order, so every component's successors are settled before it.
-    farmed: set[tuple[str, str]] = set()
-    best: dict[int, float | None] = {}
-    for index, component in enumerate(components):
-        value: float | None = 0.0 if any(conversation.is_ending(s) for s in component) else None
-        for state in component:
-            for reply_id, after, score in edges[state]:
-                target = component_of[after]
-                if target == index:
-                    if score > 0 and (state.at, reply_id) not in farmed:
-                        farmed.add((state.at, reply_id))
-                        node = conversation.node(state.at)
-                        check.problem(
-                            node.reply(reply_id).line,
-                            f"node '{state.at}', reply '{reply_id}' is part of a loop that earns points; "
-                            "a learner could go round it for ever (grade it 0 or break the loop)",
-                        )
-                    continue
-                if best[target] is not None and (value is None or score + best[target] > value):
-                    value = score + best[target]
-        best[index] = value
-    stuck = sorted(
-        {s.at for s in edges if best[component_of[s]] is None},
-        key=lambda node_id: conversation.node(node_id).line,
-    )
-    for node_id in stuck:
-        check.problem(
-            conversation.node(node_id).line,
-            f"node '{node_id}' is in a loop with no way out: on some paths no reply from here ever reaches an ending",
-        )
-    if len(check.problems) > before:
-        return None
-    return best[component_of[initial]], _best_path(conversation, initial, edges, best, component_of)
-
-
-def _best_path(conversation, initial, edges, best, component_of) -> list[str]:
-    """Reply ids along one path from the start that earns the best score."""
-    path: list[str] = []
-    state = initial
-    while not conversation.is_ending(state):
-        here = component_of[state]
-        exits = [
-            (reply_id, after)
-            for reply_id, after, score in edges[state]
-            if component_of[after] != here
-            and best[component_of[after]] is not None
-            and score + best[component_of[after]] == best[here]
-        ]
-        if exits:
-            reply_id, state = exits[0]
-            path.append(reply_id)
-            continue
-        # The best exit leaves from another state of this loop: walk there (loops earn nothing).
-        route = _walk_to_exit(state, here, edges, best, component_of)
-        for reply_id, after in route:
-            path.append(reply_id)
-            state = after
-    return path
-
-
-def _walk_to_exit(start, component, edges, best, component_of) -> list[tuple[str, Any]]:
-    """The shortest walk inside a loop from `start` to a state with a best exit, then that exit."""
-    previous: dict[Any, tuple[Any, str]] = {}
-    queue, seen = deque([start]), {start}
-    while queue:
-        state = queue.popleft()
-        for reply_id, after, score in edges[state]:
-            target = component_of[after]
-            if target != component and best[target] is not None and score + best[target] == best[component]:
-                return [*_path_to(start, previous, state), (reply_id, after)]
-            if target == component and after not in seen:
-                seen.add(after)
-                previous[after] = (state, reply_id)
-                queue.append(after)
-    return []
-
-
-def _path_to(start, previous, state) -> list[tuple[str, Any]]:
-    steps = []
-    while state != start:
-        before, reply_id = previous[state]
-        steps.append((reply_id, state))
-        state = before
-    return list(reversed(steps))
-
-
-def _strongly_connected(
-    edges: dict[State, list[tuple[str, State, float]]],
-) -> tuple[list[list[State]], dict[State, int]]:
-    """Tarjan's algorithm, iterative; components in reverse topological order."""
-    index_of: dict[State, int] = {}
-    low: dict[State, int] = {}
-    on_stack: set[State] = set()
-    stack: list[State] = []
-    components: list[list[State]] = []
-    component_of: dict[State, int] = {}
-    counter = 0
-    for root in edges:
-        if root in index_of:
-            continue
-        work = [(root, 0)]
-        while work:
-            state, child = work.pop()
-            if child == 0:
-                index_of[state] = low[state] = counter
-                counter += 1
-                stack.append(state)
-                on_stack.add(state)
-            successors = edges[state]
-            if child < len(successors):
-                work.append((state, child + 1))
-                after = successors[child][1]
-                if after not in index_of:
-                    work.append((after, 0))
-                elif after in on_stack:
-                    low[state] = min(low[state], index_of[after])
-                continue
-            if low[state] == index_of[state]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component_of[member] = len(components)
-                    component.append(member)
-                    if member == state:
-                        break
-                components.append(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[state])
-    return components, component_of
