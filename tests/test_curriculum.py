@@ -3,6 +3,7 @@
 These tests read the shipped modules/ and quizzes/ only; a failure names the content to fix.
 """
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -171,3 +172,21 @@ def test_the_evidence_module_charts_the_fuentes_groups_exactly(catalog, chart_id
     assert len(placed) == 1, f"{chart_id} is placed {len(placed)} times"
     for value in values.values():
         assert f"<td>{value}</td>" in placed[0]
+
+
+def test_every_link_between_lessons_leads_to_a_lesson(catalog):
+    """Lessons refer back to the one lesson that teaches a study or example; every such link must resolve."""
+    # A lesson page is /learn/modules/<module>/lessons/<lesson>, so a link to another lesson is
+    # written relative to it as ../../<module>/lessons/<lesson>.
+    lessons = {(m.id, lesson.id) for m in catalog.modules for lesson in m.lessons}
+    link = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s]+)\)")
+    broken, found = [], 0
+    for module_id, sources in _lesson_sources().items():
+        for source in sources:
+            for target in link.findall(source):
+                found += 1
+                parts = re.fullmatch(r"\.\./\.\./([a-z][a-z0-9-]*)/lessons/([a-z][a-z0-9-]*)", target)
+                if parts is None or (parts.group(1), parts.group(2)) not in lessons:
+                    broken.append(f"{module_id}: [...]({target})")
+    assert broken == [], "links that lead to no lesson:\n" + "\n".join(broken)
+    assert found > 0, "no lesson links to another lesson"
