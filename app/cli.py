@@ -14,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.config import ConfigError, content_dirs_from_env
-from app.content import ContentError, check_dirs, content_dirs
-from app.content.loader import build_catalog
+from app.content import ContentError, Problem, content_dirs
+from app.content.loader import build_catalog, load_content
+from app.content.quality_stats import stats_table
 from app.errors import startup_failure
 from app.models import ROLES
 
@@ -53,16 +54,30 @@ def _folders(dirs: tuple[Path, ...]) -> list[Path]:
 
 
 @content.command("check", with_appcontext=False)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="Also print, per quiz and conversation, how often the best option is the longest or shortest, "
+    "where it stands, and the grades.",
+)
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
-def content_check(dirs: tuple[Path, ...]) -> None:
-    """Validate content and print every problem; exit 1 when there is any.
+def content_check(stats: bool, dirs: tuple[Path, ...]) -> None:
+    """Validate content and print every problem, then every warning; exit 1 when there is any problem.
 
     With DIRS, checks those folders beside the shipped content, as the app would load them;
-    without, the shipped content and ALLIANCE_CONTENT_DIRS.
+    without, the shipped content and ALLIANCE_CONTENT_DIRS. Warnings (such as item-quality rules
+    not yet enforced) are printed but fail nothing.
     """
-    problems = check_dirs(_folders(dirs), explicit=frozenset(dirs))
-    if problems:
-        click.echo(ContentError(problems).report(), err=True)
+    loaded = load_content(_folders(dirs), explicit=frozenset(dirs))
+    if loaded.errors:
+        click.echo(ContentError(loaded.errors).report(), err=True)
+    warnings = sorted((p for p in loaded.problems if p.is_warning), key=Problem.sort_key)
+    if warnings:
+        click.echo("\n".join(str(p) for p in warnings))
+        click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}.")
+    if stats:
+        click.echo(f"\n{stats_table(loaded.banks)}")
+    if loaded.errors:
         sys.exit(1)
     click.echo("Content is valid.")
 
@@ -117,7 +132,7 @@ def users_create(email: str, display_name: str, role: str, password_file) -> Non
     from flask import current_app
 
     from app.extensions import db
-    from app.services.accounts import AccountError, create_user
+    from app.services.accounts import AccountError, create_user, password_problem
 
     try:
         email = validate_email(email, check_deliverability=False).normalized
@@ -136,6 +151,8 @@ def users_create(email: str, display_name: str, role: str, password_file) -> Non
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise click.ClickException(f"The password must have at least {minimum} characters.")
+    if problem := password_problem(password, email, display_name):
+        raise click.ClickException(problem)
     try:
         user = create_user(email, display_name, password, role)
     except AccountError as exc:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.content import charts, conversations, markdown
+from app.content import charts, conversations, markdown, quality
 from app.content.catalog import Catalog, Competency, Figure, GlossaryTerm, Lesson, Module, Quiz, Reference, Section
 from app.content.checker import Checker
 from app.content.conversations import Conversation
@@ -429,20 +429,24 @@ def _load_module(
     )
 
 
-def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conversation | None, int, list[Problem]]:
-    """Validate one quiz or conversation file; return it, the line of its module key, and problems."""
+def _load_quiz(
+    path: Path, competency_ids: frozenset[str]
+) -> tuple[Quiz | Conversation | None, int, list[Problem], quality.Bank | None]:
+    """Validate one quiz or conversation file; return it, the line of its module key, problems and warnings,
+    and its options as the item-quality rules read them."""
     check = Checker(display_path(path), competency_ids)
     try:
         raw = load(path)
     except YamlError as exc:
         check.problem(exc.line, str(exc))
-        return None, 0, check.problems
+        return None, 0, check.problems, None
     data = check.mapping(raw, "a quiz file", 1)
     if data is None:
-        return None, 0, check.problems
+        return None, 0, check.problems, None
     if data.get("type") == "conversation":
         conversation = conversations.parse(data, check, _digest(path.read_bytes()))
-        return conversation, data.line_of("module"), check.problems
+        bank = quality.conversation_bank(data, check.file) if conversation else None
+        return conversation, data.line_of("module"), check.problems, bank
     if data.get("type", "quiz") != "quiz":
         check.problem(
             data.line_of("type"), f"'type' must be 'conversation', or 'quiz' (the default), not {data.get('type')!r}"
@@ -480,8 +484,8 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conve
         item = handler.parse(item_data, check, item_id or f"item-{position}")
         if item is not None:
             items.append(item)
-    if check.problems:
-        return None, 0, check.problems
+    if any(not p.is_warning for p in check.problems):
+        return None, 0, check.problems, None
     quiz = Quiz(
         id=quiz_id,
         title=title,
@@ -492,7 +496,7 @@ def _load_quiz(path: Path, competency_ids: frozenset[str]) -> tuple[Quiz | Conve
         items=tuple(items),
         version=_digest(path.read_bytes()),
     )
-    return quiz, data.line_of("module"), []
+    return quiz, data.line_of("module"), check.problems, quality.quiz_bank(data, check.file)
 
 
 def _package_glossary(
@@ -541,13 +545,38 @@ def _declared_id(path: Path) -> str:
     return match.group(1) if match else path.parent.name
 
 
+@dataclass
+class Loaded:
+    """All content under some folders: the catalog (None when there are errors), every problem and
+    warning, and each valid quiz's and conversation's options as the item-quality rules read them."""
+
+    catalog: Catalog | None
+    problems: list[Problem]
+    banks: list[quality.Bank]
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that make the content invalid (warnings left out)."""
+        return [p for p in self.problems if not p.is_warning]
+
+
 def build_catalog(
     dirs: list[Path], competencies: tuple[Competency, ...] | None = None, explicit: frozenset[Path] = frozenset()
 ) -> Catalog:
-    """Load and validate all content under `dirs`; raise ContentError listing every problem.
+    """Load and validate all content under `dirs`; raise ContentError listing every error (warnings pass).
 
     A folder in `explicit` (named by the user) with no content in it is a problem too.
     """
+    loaded = load_content(dirs, competencies, explicit)
+    if loaded.catalog is None:
+        raise ContentError(loaded.errors)
+    return loaded.catalog
+
+
+def load_content(
+    dirs: list[Path], competencies: tuple[Competency, ...] | None = None, explicit: frozenset[Path] = frozenset()
+) -> Loaded:
+    """Load and validate all content under `dirs`, collecting every problem and warning; never raises."""
     competencies = competencies or load_competencies()
     competency_ids = frozenset(c.id for c in competencies)
     found = _discover(dirs, explicit)
@@ -577,8 +606,9 @@ def build_catalog(
     quizzes: list[Quiz] = []
     talks: list[Conversation] = []
     quiz_paths: dict[str, Path] = {}
+    banks: list[quality.Bank] = []
     for path in found.quiz_files:
-        quiz, module_line, quiz_problems = _load_quiz(path, competency_ids)
+        quiz, module_line, quiz_problems, bank = _load_quiz(path, competency_ids)
         problems.extend(quiz_problems)
         if quiz is None:
             continue
@@ -604,24 +634,23 @@ def build_catalog(
             continue
         quiz_paths[quiz.id] = path
         (talks if isinstance(quiz, Conversation) else quizzes).append(quiz)
+        banks.append(bank)
     glossary, glossary_problems = _package_glossary(modules, module_paths, term_uses)
     problems.extend(glossary_problems)
-    if problems:
-        raise ContentError(problems)
+    problems.extend(quality.enforced(quality.review(banks)))
+    if any(not p.is_warning for p in problems):
+        return Loaded(None, problems, banks)
     modules = [_name_terms(module, glossary) for module in modules]
     modules.sort(key=lambda m: (m.order, m.title))
     order = {m.id: i for i, m in enumerate(modules)}
     quizzes.sort(key=lambda q: (order[q.module_id], q.title))
     talks.sort(key=lambda c: (order[c.module_id], c.title))
-    return Catalog(
+    catalog = Catalog(
         competencies=competencies, modules=tuple(modules), quizzes=tuple(quizzes), conversations=tuple(talks)
     )
+    return Loaded(catalog, problems, banks)
 
 
 def check_dirs(dirs: list[Path], explicit: frozenset[Path] = frozenset()) -> list[Problem]:
-    """Every problem in the content under `dirs` (empty when it is valid)."""
-    try:
-        build_catalog(dirs, explicit=explicit)
-    except ContentError as exc:
-        return exc.problems
-    return []
+    """Every error in the content under `dirs` (empty when it is valid; warnings are left out)."""
+    return sorted(load_content(dirs, explicit=explicit).errors, key=Problem.sort_key)

@@ -11,6 +11,8 @@ class Problem:
     file: str
     line: int | None
     message: str
+    #: A warning is printed by `alliance content check` but fails nothing: the app still starts.
+    is_warning: bool = False
 
     def sort_key(self) -> tuple[str, int, str]:
         """File, then line (problems of a whole file first), then message."""
@@ -18,7 +20,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.message}"
+        return f"{where}: {'warning: ' if self.is_warning else ''}{self.message}"
 
 
 class ContentError(Exception):
