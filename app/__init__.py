@@ -4,14 +4,17 @@ import os
 import sqlite3
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, g, request
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
 from app.content import content_dirs, load_once
+from app.converters import IdConverter
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.paths import shipped
 
@@ -40,13 +43,67 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    # No page needs a device or a payment: a script slipped in could not ask for one either.
+    "Permissions-Policy": ", ".join(
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        )
+    ),
 }
+# One year, as browsers' preload lists ask; sent only behind the TLS proxy, never over plain HTTP.
+_HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _refuse_oversized_body() -> None:
+    """Refuse a body longer than the limit from its declared length, before anything reads it.
+
+    A body sent in chunks has no declared length: it is read up to the limit, and refused if more
+    follows (Werkzeug alone would silently cut it at the limit and go on with half a form).
+    """
+    limit = request.max_content_length  # the app's, or a view's own (the class-list upload)
+    if limit is None:
+        return
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        request.get_data(cache=True)  # kept for the form parser; the stream stops at the limit
+        request.stream.read(1)  # past the limit: RequestEntityTooLarge
+
+
+def _is_personal(response) -> bool:
+    """Whether the response may show personal data: to a signed-in person, or a page with a form on it."""
+    if request.endpoint == "static":
+        return False
+    if current_user.is_authenticated:
+        return True
+    # A form's CSRF token belongs to this visitor's session; a shared cache must not hand it on.
+    if g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+        return True
+    return response.mimetype == "text/html" and not response.is_streamed and b"<form" in response.get_data()
 
 
 def _security_headers(response):
-    """Add the security headers every response carries."""
+    """Add the security headers every response carries, and keep personal pages out of every cache."""
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config["BEHIND_PROXY"]:
+        response.headers.setdefault("Strict-Transport-Security", _HSTS)
+    if "no-store" not in response.headers.get("Cache-Control", "") and _is_personal(response):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -59,6 +116,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(shipped("static")),
     )
     app.config.update(config.from_environment(Path(app.instance_path), overrides))
+    # Ids in addresses: ASCII digits within the database's range, so "/admin/users/١" is no page.
+    app.url_map.converters["int"] = IdConverter
+    # First of all: an oversized body is refused before the CSRF check or anything else reads it.
+    app.before_request(_refuse_oversized_body)
     app.extensions["alliance.catalog"] = load_once(content_dirs(app.config["CONTENT_DIRS"]))
 
     if app.config["BEHIND_PROXY"]:

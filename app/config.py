@@ -3,7 +3,10 @@
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+
+from app import mail
 
 
 class ConfigError(Exception):
@@ -96,6 +99,11 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "SIGN_IN_RATE_LIMIT": os.environ.get("ALLIANCE_SIGN_IN_RATE_LIMIT", "10 per minute"),
         "ADDRESS_RATE_LIMIT": os.environ.get("ALLIANCE_ADDRESS_RATE_LIMIT", "60 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Downloads of learning records and personal data, per signed-in account: each one reads every row.
+        "DOWNLOAD_RATE_LIMIT": os.environ.get("ALLIANCE_DOWNLOAD_RATE_LIMIT", "10 per minute"),
+        # Request bodies over this many bytes are refused (413) before they are read; the class-list
+        # upload keeps its own cap (app/teach/roster.py).
+        "MAX_CONTENT_LENGTH": _positive_int("ALLIANCE_MAX_REQUEST_BYTES", 1024 * 1024),
         # argon2-cffi's parameter profile for password hashes; the default is RFC 9106's low-memory one.
         "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -125,6 +133,19 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # of the learner's last MASTERY_WINDOW answers on it were right.
         "MASTERY_WINDOW": _positive_int("ALLIANCE_MASTERY_WINDOW", 5),
         "MASTERY_REQUIRED": _positive_int("ALLIANCE_MASTERY_REQUIRED", 3),
+        # --- sessions, sign-up limits and email (app/services/sessions.py, app/mail.py); see docs/deployment.md
+        # "Keep me signed in" lasts this long from the sign-in; the remember cookie expires with it.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_positive_int("ALLIANCE_REMEMBER_DAYS", 30)),
+        # A session without "keep me signed in" ends on the server after this long without a request.
+        "SESSION_IDLE_TIMEOUT": timedelta(hours=_positive_int("ALLIANCE_SESSION_IDLE_HOURS", 12)),
+        # "basic": a changed address or browser only marks the session not fresh. "strong" would sign
+        # people out whenever their phone changes network; sessions end for good on the server anyway.
+        "SESSION_PROTECTION": "basic",
+        # Accounts made from one address: generous enough for a large class signing up behind one school address.
+        "SIGN_UP_RATE_LIMIT": os.environ.get("ALLIANCE_SIGN_UP_RATE_LIMIT", "50 per hour"),
+        # Asking for another email verification link, per account.
+        "EMAIL_LINK_RATE_LIMIT": os.environ.get("ALLIANCE_EMAIL_LINK_RATE_LIMIT", "3 per hour"),
+        **mail.settings_from_environment(),
     }
     settings.update(overrides)
     if not settings["MASTERY_REQUIRED"] <= settings["MASTERY_WINDOW"] <= 20:

@@ -14,9 +14,12 @@ _ADVICE = {
     403: "Your account does not have access to this page.",
     404: "Nothing is at this address. Check the link, or start again from your home page.",
     405: "This address does not accept that kind of request.",
-    413: "What you sent is too large.",
+    413: "What you sent is too large, so none of it was read or saved. Send less at a time, or a smaller file.",
     429: "Too many attempts in a short time. Wait a minute, then try again.",
 }
+
+#: Headings in the app's own voice where Werkzeug's names are jargon.
+_TITLES = {413: "Too large"}
 
 
 def refuse(error_class: type[HTTPException], message: str) -> NoReturn:
@@ -58,10 +61,12 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         # Our views abort with a description written for people; Werkzeug's and extensions' are not.
-        described = error.description if getattr(error, "is_for_people", False) else None
+        # So is a rate limit's own error_message (flask-limiter puts it in the description).
+        for_people = getattr(error, "is_for_people", False) or getattr(getattr(error, "limit", None), "error_message", None)
+        described = error.description if for_people else None
         message = described or _ADVICE.get(code, "Something went wrong with this request.")
         response = make_response(
-            render_template("errors/error.html", code=code, title=error.name, message=message), code
+            render_template("errors/error.html", code=code, title=_TITLES.get(code, error.name), message=message), code
         )
         # Keep what the error says about itself (Allow on a 405, Retry-After on a 429).
         for name, value in error.get_headers():

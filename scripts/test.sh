@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs and run it: the README's second command.
-#  - Debian packages: PostgreSQL server and Chromium (apt-get, when missing and we are root)
+#  - Debian packages: PostgreSQL server, Chromium and Redis (apt-get, when missing and we are root)
 #  - Python: a virtual environment in .venv with the package and its test extras
 #  - npm: axe-core, injected into pages by the browser tests
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)  # tests/test_rate_limit.py starts its own
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2

@@ -11,13 +11,21 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.content.items import field_name
-from app.models import ItemResponse, LessonProgress, QuizAttempt, User
-from app.services import cohorts, conversations, courses, password_links, practice, quizzes
+from app.models import CohortInvitation, ItemResponse, LessonProgress, QuizAttempt, User
+from app.services import cohorts, conversations, courses, invitations, password_links, practice, quizzes
 from tests.conftest import PASSWORD
 from tests.helpers import expected_percent, given_answers, rows
 
-ROLES = ("anonymous", "student", "educator", "admin")
+# "invited": a student a class list has invited to the world's cohort, who has not answered yet.
+# "other educator": an educator who owns nothing of the first educator's (a cohort shared with them
+# waits, unanswered, for their consent).
+ROLES = ("anonymous", "student", "invited", "educator", "other educator", "admin")
 SIGNED_IN = ROLES[1:]
+#: The account kind each role signs in as.
+KIND = {"invited": "student", "other educator": "educator"}
+#: The account kinds, for tests that need one of each rather than the whole access table.
+KINDS = ("anonymous", "student", "educator", "admin")
+KINDS_SIGNED_IN = KINDS[1:]
 
 
 def form_answers(quiz, best_items: int | None = None) -> dict:
@@ -76,6 +84,7 @@ class World:
     new_content: str = ""
     practice_attempt: int = 0
     practice_answer: dict = field(default_factory=dict)
+    invitation_id: int = 0
 
 
 def page(h1: Callable[[World], str]):
@@ -95,11 +104,25 @@ def redirect_like(pattern: str):
 
 SIGN_IN = ("sign-in", None)
 FORBIDDEN = ("403", None)
+NOT_FOUND = ("404", None)
 
 
 def teaching(outcome) -> dict:
-    """Outcomes for the educator's pages: visitors sign in, students are refused, educators and admins get `outcome`."""
-    return {"anonymous": SIGN_IN, "student": FORBIDDEN, "educator": outcome, "admin": outcome}
+    """Outcomes for the educator's own pages: visitors sign in, students are refused, every educator and admin gets
+    `outcome` (a dashboard, a new course or cohort, a colleague's published course)."""
+    return {
+        "anonymous": SIGN_IN,
+        "student": FORBIDDEN,
+        "invited": FORBIDDEN,
+        "educator": outcome,
+        "other educator": outcome,
+        "admin": outcome,
+    }
+
+
+def mine(outcome) -> dict:
+    """Outcomes for pages of the first educator's cohort or course: an educator who owns nothing of it gets a 404."""
+    return teaching(outcome) | {"other educator": ("404", None)}
 
 
 def admin_only(outcome) -> dict:
@@ -107,7 +130,9 @@ def admin_only(outcome) -> dict:
     return {
         "anonymous": SIGN_IN,
         "student": FORBIDDEN,
+        "invited": FORBIDDEN,
         "educator": FORBIDDEN,
+        "other educator": FORBIDDEN,
         "admin": outcome,
     }  # 302 to /auth/sign-in?next=<the requested path>
 
@@ -251,15 +276,57 @@ CASES = [
     Case("/learn/join", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME)), data=lambda w: {"code": w.join_code}),
     Case("/learn/join/<code>", "GET", by_role(SIGN_IN, page(lambda w: f"Join {w.cohort_name}"))),
     Case("/learn/join/<code>", "POST", by_role(SIGN_IN, redirect_to(lambda w: HOME))),
-    Case("/learn/courses/<int:course_id>", "GET", by_role(SIGN_IN, page(lambda w: w.course_title))),
+    Case(
+        "/learn/courses/<int:course_id>",
+        "GET",  # the invited learner has not joined the cohort the course is assigned to
+        by_role(SIGN_IN, page(lambda w: w.course_title)) | {"invited": NOT_FOUND},
+    ),
+    Case("/learn/cohorts", "GET", by_role(SIGN_IN, page(lambda w: "My cohorts"))),
+    Case("/learn/invitations/<int:invitation_id>", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/invitations/<int:invitation_id>",
+        "POST",  # only the invited learner has an invitation at this address
+        by_role(SIGN_IN, NOT_FOUND) | {"invited": redirect_to(lambda w: HOME)},
+        data=lambda w: {"action": "accept"},
+    ),
+    Case(
+        "/learn/cohorts/<int:cohort_id>/leave",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Leave {w.cohort_name}?")) | {"invited": NOT_FOUND},
+    ),
+    Case(
+        "/learn/cohorts/<int:cohort_id>/leave",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: "/learn/cohorts")) | {"invited": NOT_FOUND},
+    ),
     # --- the person's own account and data rights (a student may delete; staff are refused)
     Case("/auth/account", "GET", by_role(SIGN_IN, page(lambda w: "Your account"))),
     Case("/auth/account/data.json", "GET", by_role(SIGN_IN, ("my-data", None))),
+    Case("/auth/account/password", "GET", by_role(SIGN_IN, page(lambda w: "Change your password"))),
+    Case(
+        "/auth/account/password",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: "/auth/account")),
+        data=lambda w: {"current_password": PASSWORD, "password": "quince lantern tundra", "confirm": "quince lantern tundra"},
+    ),
+    Case("/auth/account/sign-out-everywhere", "GET", everyone(NOT_ALLOWED)),
+    Case("/auth/account/sign-out-everywhere", "POST", by_role(SIGN_IN, redirect_to(lambda w: "/"))),
+    Case("/auth/account/email-link", "GET", everyone(NOT_ALLOWED)),
+    Case("/auth/account/email-link", "POST", by_role(SIGN_IN, redirect_to(lambda w: "/auth/account"))),
+    # <token> is a set-password link's token, which no verification link has: a clear 404 for everyone.
+    Case("/auth/verify-email/<token>", "GET", everyone(NOT_FOUND)),
     Case("/auth/account/delete", "GET", by_role(SIGN_IN, page(lambda w: "Delete your account"))),
     Case(
         "/auth/account/delete",
         "POST",
-        {"anonymous": SIGN_IN, "student": redirect_to(lambda w: "/"), "educator": FORBIDDEN, "admin": FORBIDDEN},
+        {
+            "anonymous": SIGN_IN,
+            "student": redirect_to(lambda w: "/"),
+            "invited": redirect_to(lambda w: "/"),
+            "educator": FORBIDDEN,
+            "other educator": FORBIDDEN,
+            "admin": FORBIDDEN,
+        },
         data=lambda w: {"password": PASSWORD, "confirm": "y"},
     ),
     Case("/auth/set-password/<token>", "GET", everyone(page(lambda w: "Set your password"))),
@@ -271,6 +338,13 @@ CASES = [
     ),
     # --- educators
     Case("/teach/", "GET", teaching(page(lambda w: "Teaching"))),
+    Case("/teach/invitations/<int:cohort_id>", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/invitations/<int:cohort_id>",
+        "POST",  # only the other educator has an unanswered invitation to teach the world's cohort
+        teaching(NOT_FOUND) | {"other educator": redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}")},
+        data=lambda w: {"action": "accept"},
+    ),
     Case("/teach/courses/new", "GET", teaching(page(lambda w: "New course"))),
     Case(
         "/teach/courses/new",
@@ -279,32 +353,32 @@ CASES = [
         data=lambda w: {"title": "Another course", "description": ""},
     ),
     Case("/teach/courses/<int:course_id>", "GET", teaching(page(lambda w: w.course_title))),
-    Case("/teach/courses/<int:course_id>/edit", "GET", teaching(page(lambda w: f"Edit “{w.course_title}”"))),
+    Case("/teach/courses/<int:course_id>/edit", "GET", mine(page(lambda w: f"Edit “{w.course_title}”"))),
     Case(
         "/teach/courses/<int:course_id>/edit",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
+        mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
         data=lambda w: {"title": w.course_title, "description": "Changed."},
     ),
     Case("/teach/courses/<int:course_id>/items", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/courses/<int:course_id>/items",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}#items")),
+        mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}#items")),
         data=lambda w: {"choice": w.new_content, "is_required": "y"},
     ),
     Case("/teach/courses/<int:course_id>/items/<int:item_id>", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/courses/<int:course_id>/items/<int:item_id>",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}#item-{w.course_item_id}")),
+        mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}#item-{w.course_item_id}")),
         data=lambda w: {"action": "optional"},
     ),
     Case("/teach/courses/<int:course_id>/publish", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/courses/<int:course_id>/publish",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
+        mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}")),
         data=lambda w: {"action": "publish"},
     ),
     Case("/teach/courses/<int:course_id>/copy", "GET", everyone(NOT_ALLOWED)),
@@ -313,43 +387,43 @@ CASES = [
     Case(
         "/teach/cohorts/new", "POST", teaching(redirect_like(r"/teach/cohorts/\d+")), data=lambda w: {"name": "Class B"}
     ),
-    Case("/teach/cohorts/<int:cohort_id>", "GET", teaching(page(lambda w: w.cohort_name))),
+    Case("/teach/cohorts/<int:cohort_id>", "GET", mine(page(lambda w: w.cohort_name))),
     Case("/teach/cohorts/<int:cohort_id>/share", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/cohorts/<int:cohort_id>/share",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#educators")),
+        mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#educators")),
         data=lambda w: {"email": w.colleague_email},
     ),
     Case("/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#members")),
+        mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#members")),
     ),
     Case("/teach/cohorts/<int:cohort_id>/joining", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/cohorts/<int:cohort_id>/joining",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#joining")),
+        mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#joining")),
         data=lambda w: {"action": "close"},
     ),
     Case("/teach/cohorts/<int:cohort_id>/assignments", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/cohorts/<int:cohort_id>/assignments",
         "POST",
-        teaching(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#assignments")),
+        mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#assignments")),
         data=lambda w: {"course": str(w.course_id), "due_on": "2030-01-31"},
     ),
     Case(
         "/teach/cohorts/<int:cohort_id>/roster",
         "GET",
-        teaching(page(lambda w: f"Import students into {w.cohort_name}")),
+        mine(page(lambda w: f"Import students into {w.cohort_name}")),
     ),
     Case(
         "/teach/cohorts/<int:cohort_id>/roster",
         "POST",
-        teaching(page(lambda w: f"Students imported into {w.cohort_name}")),
+        mine(page(lambda w: f"Students imported into {w.cohort_name}")),
         data=lambda w: {
             "file": (io.BytesIO(b"email,name\nroster.newcomer@example.org,Roster Newcomer\n"), "class.csv")
         },
@@ -358,33 +432,33 @@ CASES = [
     Case(
         "/teach/cohorts/<int:cohort_id>/roster/students/<int:user_id>/password-link",
         "POST",
-        teaching(page(lambda w: f"New set-password link for {w.member_name}")),
+        mine(page(lambda w: f"New set-password link for {w.member_name}")),
     ),
     Case(
         "/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report",
         "GET",
-        teaching(page(lambda w: f"Progress report: {w.course_title}")),
+        mine(page(lambda w: f"Progress report: {w.course_title}")),
     ),
     Case(
         "/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report/print",
         "GET",
-        teaching(("print", lambda w: f"Progress report: {w.course_title}")),
+        mine(("print", lambda w: f"Progress report: {w.course_title}")),
     ),
-    Case("/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv", "GET", teaching(("csv", None))),
-    Case("/teach/cohorts/<int:cohort_id>/attempts.csv", "GET", teaching(("csv", None))),
-    Case("/teach/cohorts/<int:cohort_id>/records.json", "GET", teaching(("json", None))),  # learning records (xAPI)
+    Case("/teach/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv", "GET", mine(("csv", None))),
+    Case("/teach/cohorts/<int:cohort_id>/attempts.csv", "GET", mine(("csv", None))),
+    Case("/teach/cohorts/<int:cohort_id>/records.json", "GET", mine(("json", None))),  # learning records (xAPI)
     Case(
         "/teach/cohorts/<int:cohort_id>/learners/<int:user_id>",
         "GET",
-        teaching(page(lambda w: f"Learning record: {w.member_name}")),
+        mine(page(lambda w: f"Learning record: {w.member_name}")),
     ),
     Case(
-        "/teach/cohorts/<int:cohort_id>/competencies", "GET", teaching(page(lambda w: f"Competencies: {w.cohort_name}"))
+        "/teach/cohorts/<int:cohort_id>/competencies", "GET", mine(page(lambda w: f"Competencies: {w.cohort_name}"))
     ),
     Case(
         "/teach/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis",
         "GET",
-        teaching(page(lambda w: f"Item analysis: {w.quiz_title}")),
+        mine(page(lambda w: f"Item analysis: {w.quiz_title}")),
     ),
     # --- admins
     Case("/admin/", "GET", admin_only(redirect_to(lambda w: "/admin/users"))),
@@ -440,7 +514,11 @@ CASES = [
 
 def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     """Become `role`, then give the learner (for a visitor: another student) a submitted and an open attempt."""
-    user = auth.as_role(role)
+    if role in KIND:
+        user = auth.create(KIND[role], email=f"{role.replace(' ', '.')}@example.org", name=role.title())
+        assert auth.sign_in(user.email).status_code == 302
+    else:
+        user = auth.as_role(role)
     owner = user or auth.create("student", email="owner@example.org", name="Owner")
     module, quiz = catalog.modules[0], catalog.quizzes[0]
     answers = form_answers(quiz)
@@ -461,11 +539,7 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     practice.answer(owner.id, practising, first_step, first_item.handler.right_answer(first_item), 2, catalog)
     # Teaching: a cohort taught by the educator (or, for other roles, by a colleague; admins see every
     # cohort), with the learner and a second student in it, and a published course assigned to it.
-    teacher = (
-        user
-        if user is not None and user.is_educator and not user.is_admin
-        else auth.create("educator", email="teacher@example.org", name="Teacher")
-    )
+    teacher = user if role == "educator" else auth.create("educator", email="teacher@example.org", name="Teacher")
     auth.create("educator", email="colleague@example.org", name="Colleague")
     member = auth.create("student", email="member@example.org", name="Member Student")
     cohort = cohorts.create(teacher, "Ward 7 class")
@@ -473,7 +547,13 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
     first_item = courses.add_item(catalog, course, f"module:{module.id}")
     courses.add_item(catalog, course, f"quiz:{quiz.id}")
     courses.set_published(course, True)
-    cohorts.add_members(cohort, [owner.id, member.id], "roster")
+    # The invited learner is not a member: a class list invited them and they have not answered.
+    cohorts.add_members(cohort, [member.id] if role == "invited" else [owner.id, member.id], "roster")
+    invitee = owner if role == "invited" else auth.create("student", email="invitee@example.org", name="Invitee")
+    invitations.invite(cohort, [invitee.id], teacher)
+    invitation_id = db.session.scalar(select(CohortInvitation.id).where(CohortInvitation.user_id == invitee.id))
+    if role == "other educator":
+        invitations.share(cohort, user.email, teacher)  # unanswered: it grants nothing yet
     cohorts.assign(cohort, course, teacher, None, None)
     newcomer = auth.create("student", email="newcomer.link@example.org", name="Newcomer")
     member.password_hash = password_links.unusable_password()  # imported, never signed in
@@ -509,6 +589,7 @@ def build_world(role: str, auth, db, catalog) -> tuple[User | None, World]:
         newcomer_token=token,
         new_content=f"conversation:{conversation.id}",
         practice_attempt=practising.id,
+        invitation_id=invitation_id,
         practice_answer={
             "position": "2",
             "confidence-" + second_item.id: "3",
@@ -537,6 +618,7 @@ def path_for(case: Case, world: World) -> str:
             "practice": world.practice_attempt,
         }.get(case.attempt, world.open_attempt),
         "position": 1,
+        "invitation_id": world.invitation_id,
         "competency_id": "comm.empathy",
         "kind": "module",
         "subject_id": world.module_id,
@@ -586,6 +668,8 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
         assert f"<h1>{escape(value(world))}</h1>" in response.text and 'class="who"' not in response.text
     elif kind == "403":
         assert_friendly_error(response, 403)
+    elif kind == "404":
+        assert_friendly_error(response, 404)
     elif kind == "csv":
         assert response.status_code == 200 and response.mimetype == "text/csv", response.text[:300]
     elif kind == "json":  # a download of learning records: an attachment holding a JSON array
@@ -608,7 +692,7 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
         assert "<h1>Method Not Allowed</h1>" in response.text
 
 
-@pytest.mark.parametrize("role", SIGNED_IN)
+@pytest.mark.parametrize("role", KINDS_SIGNED_IN)
 def test_signed_in_people_posting_the_sign_up_form_get_no_second_account(client, db, auth, role):
     auth.as_role(role)
     before = rows(db, User)
@@ -626,7 +710,7 @@ def test_signed_in_people_posting_the_sign_up_form_get_no_second_account(client,
     assert db.session.scalar(select(User).where(User.email == "second@example.org")) is None
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", KINDS)
 def test_visitors_reach_learn_pages_only_after_signing_in(client, auth, catalog, role):
     module = catalog.modules[0]
     auth.as_role(role)
@@ -659,7 +743,7 @@ def _chosen_snippets(quiz, answers: dict[str, str]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("role", SIGNED_IN)
+@pytest.mark.parametrize("role", KINDS_SIGNED_IN)
 def test_another_learners_attempt_is_a_404_that_reveals_nothing(client, db, auth, catalog, role):
     quiz = catalog.quizzes[0]
     alice = auth.create("student", email="alice@example.org", name="Alice Zephyrine")
@@ -689,7 +773,7 @@ def test_another_learners_attempt_is_a_404_that_reveals_nothing(client, db, auth
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == bob.id)) == 0
 
 
-@pytest.mark.parametrize("role", SIGNED_IN)
+@pytest.mark.parametrize("role", KINDS_SIGNED_IN)
 def test_a_learner_never_sees_another_learners_progress(client, auth, catalog, role):
     module, quiz = catalog.modules[0], catalog.quizzes[0]
     lesson = module.lessons[0]
@@ -768,7 +852,8 @@ def test_an_attempt_id_beyond_the_database_integer_range_is_404(client, auth, at
     auth.as_role("student")
     response = client.get(f"/learn/attempts/{attempt_id}{suffix}")
     assert_friendly_error(response, 404)
-    assert "There is no attempt of yours at this address." in response.text
+    # A number that cannot be a database id is no address of the app: the general advice.
+    assert "Nothing is at this address. Check the link, or start again from your home page." in response.text
 
 
 # --- deactivated accounts

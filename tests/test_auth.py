@@ -1,7 +1,6 @@
-"""Accounts through the real forms: sign up, sign in, remember me, safe redirects, sign out, CSRF, password storage."""
+"""Accounts through the real forms: sign up, sign in, remember me, sign out, CSRF, password storage."""
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from markupsafe import escape
@@ -128,11 +127,14 @@ def test_bad_sign_up_input_is_refused_with_a_clear_message_and_the_typed_values_
     assert not is_signed_in(client)
 
 
+LONGEST = ("quiet orchard lantern " * 12)[:256]
+
+
 @pytest.mark.parametrize(
     "changes",
     [
-        dict(password="p" * 10, confirm="p" * 10),
-        dict(password="p" * 256, confirm="p" * 256),
+        dict(password="Tq8#vLm2@z", confirm="Tq8#vLm2@z"),
+        dict(password=LONGEST, confirm=LONGEST),
         dict(display_name="N" * 100),
     ],
     ids=["10-character password", "256-character password", "100-character name"],
@@ -222,60 +224,6 @@ def test_without_keep_me_signed_in_there_is_no_remember_cookie(client, auth):
     assert is_signed_in(client)
     client.delete_cookie("session")  # the browser was closed
     assert not is_signed_in(client)
-
-
-SAME_SITE = ["/learn/progress", "/learn/modules/{module}", "/learn/progress?tab=1"]
-ELSEWHERE = [
-    "https://evil.example/",
-    "//evil.example",
-    "/\\evil.example",
-    "\\\\evil.example",
-    "/\t/evil.example",
-    "https:evil.example",
-    "javascript:alert(1)",
-    "learn/progress",
-]
-
-
-@pytest.mark.parametrize("target", SAME_SITE)
-def test_sign_in_follows_next_to_a_page_of_this_site(client, auth, catalog, target):
-    auth.create("student")
-    target = target.format(module=catalog.modules[0].id)
-    credentials = {"email": "student@example.org", "password": PASSWORD}
-    response = client.post("/auth/sign-in", query_string={"next": target}, data=credentials)
-    assert response.headers["Location"] == target
-
-
-@pytest.mark.parametrize("target", ELSEWHERE)
-def test_sign_in_ignores_next_pointing_elsewhere(client, auth, target):
-    auth.create("student")
-    credentials = {"email": "student@example.org", "password": PASSWORD}
-    response = client.post("/auth/sign-in", query_string={"next": target}, data=credentials)
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/learn/"
-    # already signed in, the sign-in page sends people on, but not elsewhere either
-    again = client.get("/auth/sign-in", query_string={"next": target})
-    assert again.headers["Location"] == "/learn/"
-
-
-@pytest.mark.parametrize("target, lands", [("/learn/progress", "/learn/progress"), ("//evil.example", "/learn/")])
-def test_sign_up_follows_next_only_within_the_site(client, target, lands):
-    response = client.post("/auth/sign-up", query_string={"next": target}, data=sign_up_data())
-    assert response.headers["Location"] == lands
-
-
-def test_a_page_opened_while_signed_out_leads_to_sign_in_and_back(client, auth):
-    auth.create("student")
-    response = client.get("/learn/progress")
-    assert response.status_code == 302
-    sign_in_url = response.headers["Location"]
-    assert urlsplit(sign_in_url).path == "/auth/sign-in"
-    assert parse_qs(urlsplit(sign_in_url).query) == {"next": ["/learn/progress"]}
-    page = client.get(sign_in_url)
-    assert "Please sign in to see that page." in page.text
-    back = client.post(sign_in_url, data={"email": "student@example.org", "password": PASSWORD})
-    assert back.headers["Location"] == "/learn/progress"
-    assert "<h1>My progress</h1>" in client.get("/learn/progress").text
 
 
 # --- sign out

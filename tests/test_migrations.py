@@ -70,6 +70,9 @@ def test_upgrading_and_downgrading_sqlite_keeps_every_learners_rows(tmp_path):
         upgrade()
         assert counts() == before
         with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_session")).scalar() == 0
+        downgrade(revision="b1d5e7a9c3f2")  # before server-side sessions: each account has a token again
+        with db.engine.connect() as conn:
             assert len(conn.execute(text('SELECT session_token FROM "user"')).scalar()) == 32
         downgrade(revision="bc59e9b11183")
         assert counts() == before

@@ -16,7 +16,7 @@ from app.cli import cli
 from app.models import LearningEvent, QuizAttempt
 from app.records import Site, UnknownEvent, build, statement_id
 from app.records.statements import VERBS, iso_duration, score
-from app.services import cohorts, conversations, practice, progress, quizzes, records
+from app.services import cohorts, conversations, courses, practice, progress, quizzes, records
 from tests.helpers import answers_by_grade, given_answers, rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,25 @@ def learner(auth, db, catalog):
     take_everything(user.id, catalog)
     db.session.commit()
     return user
+
+
+def teach_everything(db, catalog, educator, cohort) -> None:
+    """Assign the cohort a course with every module, quiz and conversation: all marked work is then its to see."""
+    course = courses.create(educator, "Everything", "")
+    for module in catalog.modules:
+        courses.add_item(catalog, course, f"module:{module.id}")
+    for quiz in catalog.quizzes:
+        courses.add_item(catalog, course, f"quiz:{quiz.id}")
+    for conversation in catalog.conversations:
+        courses.add_item(catalog, course, f"conversation:{conversation.id}")
+    courses.set_published(course, True)
+    cohorts.assign(cohort, course, educator, None, None)
+
+
+def marked_events(db, user_id: int) -> int:
+    """How many of the learner's events a cohort's educators may see when it was assigned everything:
+    all but those of practice (practice stays the learner's own)."""
+    return sum(1 for _, attempt in events_and_attempts(db, user_id) if attempt is None or attempt.mode == "assessed")
 
 
 def all_statements(db, catalog, user_id=None):
@@ -297,10 +316,11 @@ def test_a_learners_or_a_cohorts_statements_take_one_query_however_many(db, auth
     educator = auth.create("educator")
     cohort = cohorts.create(educator, "Ward 9")
     cohorts.add_members(cohort, [learner.id, other.id], "roster")
+    teach_everything(db, catalog, educator, cohort)
     db.session.commit()
     with count_queries() as counted:
         everyone = list(records.statements(catalog, SITE, cohort_id=cohort.id))
-    assert counted.count == 1
+    assert counted.count == 2  # the cohort's assigned content, then the statements
     assert {s["actor"]["account"]["name"] for s in everyone} == {SITE.actor_name(learner.id), SITE.actor_name(other.id)}
 
 
@@ -310,6 +330,7 @@ def test_a_removed_student_leaves_the_cohorts_records(db, auth, catalog, client,
     educator = auth.create("educator")
     cohort = cohorts.create(educator, "Ward 9")
     cohorts.add_members(cohort, [learner.id, other.id], "roster")
+    teach_everything(db, catalog, educator, cohort)
     db.session.commit()
     auth.sign_in(educator.email)
     page = client.get(f"/teach/cohorts/{cohort.id}")
@@ -353,6 +374,7 @@ def test_an_educator_downloads_only_their_own_cohorts_records(db, auth, client, 
     outsider = auth.create("educator", email="outsider@example.org", name="Outsider")
     cohort = cohorts.create(owner, "Ward 3 & friends")
     cohorts.add_members(cohort, [learner.id], "roster")
+    teach_everything(db, catalog, owner, cohort)
     db.session.commit()
     auth.sign_in(outsider.email)
     assert client.get(f"/teach/cohorts/{cohort.id}/records.json").status_code == 404
@@ -366,7 +388,8 @@ def test_an_educator_downloads_only_their_own_cohorts_records(db, auth, client, 
         response.headers["Content-Disposition"]
         == f'attachment; filename="ward-3-friends-learning-records-{today}.json"'
     )
-    assert len(response.json) == rows(db, LearningEvent, user_id=learner.id)
+    # Everything but practice: the learner's practice stays their own.
+    assert len(response.json) == marked_events(db, learner.id) < rows(db, LearningEvent, user_id=learner.id)
     assert learner.email not in response.text and NAME not in response.text
 
 
@@ -379,6 +402,7 @@ def test_export_writes_all_one_learners_or_one_cohorts_statements(app, db, auth,
     educator = auth.create("educator")
     cohort = cohorts.create(educator, "Ward 9")
     cohorts.add_members(cohort, [other.id], "roster")
+    teach_everything(db, catalog, educator, cohort)
     db.session.commit()
     runner = app.test_cli_runner()
     site = Site.from_config(app.config)

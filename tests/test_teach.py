@@ -8,7 +8,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.models import Assignment, CohortEducator, CohortMember, Course, CourseItem, QuizAttempt
-from app.services import cohorts, courses, quizzes
+from app.services import cohorts, courses, invitations, quizzes
 from tests.helpers import rows
 
 
@@ -120,8 +120,11 @@ def test_an_educator_sees_only_cohorts_they_own_or_share(client, db, auth):
     shared = cohorts.create(alice, "Shared class")
     db.session.commit()
     me = auth.as_role("educator")
-    cohorts.share(shared, me.email)
+    invitations.share(shared, me.email, alice)
     db.session.commit()
+    # Until the invitation is accepted the shared cohort is not theirs either.
+    assert client.get(f"/teach/cohorts/{shared.id}").status_code == 404
+    assert client.post(f"/teach/invitations/{shared.id}", data={"action": "accept"}).status_code == 302
     dashboard = client.get("/teach/").text
     assert "Shared class" in dashboard and "Alice&#39;s class" not in dashboard
     assert client.get(f"/teach/cohorts/{shared.id}").status_code == 200
@@ -141,7 +144,11 @@ def test_sharing_needs_an_educator_account(client, db, auth, educator):
     auth.create("educator", email="colleague@example.org", name="Colleague")
     assert client.post(f"{cohort_path}/share", data={"email": "Colleague@Example.org"}).status_code == 302
     again = client.post(f"{cohort_path}/share", data={"email": "colleague@example.org"})
-    assert again.status_code == 422 and "already teaches this cohort" in again.text
+    assert again.status_code == 422 and "already invited to teach this cohort" in again.text
+    db.session.execute(CohortEducator.__table__.update().values(accepted_at=CohortEducator.added_at))
+    db.session.commit()
+    accepted = client.post(f"{cohort_path}/share", data={"email": "colleague@example.org"})
+    assert accepted.status_code == 422 and "already teaches this cohort" in accepted.text
 
 
 def test_removing_a_student_keeps_their_records(client, db, auth, catalog, quiz):
@@ -188,7 +195,9 @@ def test_people_who_do_not_teach_are_kept_out(client, auth, role):
 
 def test_removing_with_a_forged_huge_id_changes_nothing(client, educator):
     cohort_path = client.post("/teach/cohorts/new", data={"name": "Class A"}).location
-    response = client.post(f"{cohort_path}/members/18446744073709551616/remove", follow_redirects=True)
+    # A number too large to be an id is no address of the app at all.
+    assert client.post(f"{cohort_path}/members/18446744073709551616/remove").status_code == 404
+    response = client.post(f"{cohort_path}/members/2147483647/remove", follow_redirects=True)
     assert response.status_code == 200 and "That student is not in this cohort" in response.text
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ROLE_LABELS, RoleForm, UserSearchForm
+from app.converters import page_number
 from app.errors import not_found
 from app.extensions import db
 from app.models import User
@@ -27,7 +28,7 @@ def users():
         return render_template("admin/users.html", form=form, results=None, filters={}), 422
     filters = {name: value for name in ("q", "role", "status") if (value := (form[name].data or "").strip())}
     results = admin.search_users(
-        filters.get("q", ""), filters.get("role"), filters.get("status"), request.args.get("page", 1, type=int)
+        filters.get("q", ""), filters.get("role"), filters.get("status"), request.args.get("page", 1, type=page_number)
     )
     return render_template("admin/users.html", form=form, results=results, filters=filters)
 

@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__)
+from app import mail
 
-from app.auth import account, password_links, routes  # noqa: E402,F401  (routes attach themselves to bp)
+bp = Blueprint("auth", __name__)
+# Accounts are what sends mail (verification links), so mail is set up with them, once per app.
+bp.record_once(lambda state: mail.init_app(state.app))
+
+from app.auth import account, email_links, password_links, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -1,28 +1,20 @@
 """Setting a password through a one-time link an educator passed on (accounts made from a roster)."""
 
 from flask import current_app, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo
+from flask_login import current_user
+from wtforms import SubmitField
 
 from app.auth import bp
-from app.auth.forms import SignUpForm
+from app.auth.forms import NewPasswordForm
+from app.auth.routes import sign_in_as
 from app.extensions import db, limiter
 from app.services import password_links
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(NewPasswordForm):
     """A new password, twice, under the same rules as signing up."""
 
-    password = PasswordField("New password", validators=[DataRequired("Choose a password.")])
-    confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
-    )
     submit = SubmitField("Set password and sign in")
-
-    validate_password = SignUpForm.validate_password
 
 
 def _unusable(problem: password_links.LinkError):
@@ -48,14 +40,14 @@ def set_password(token: str):
     except password_links.LinkError as problem:
         return _unusable(problem)
     form = SetPasswordForm()
+    form.about_the_person = (found.user.email, found.user.display_name)
     if form.validate_on_submit():
         try:
             user = password_links.use(token, form.password.data)
         except password_links.LinkError as problem:
             db.session.rollback()
             return _unusable(problem)
-        db.session.commit()
-        login_user(user)
+        sign_in_as(user, remember=False)
         flash(f"Your password is set and you are signed in. Welcome, {user.display_name}.", "success")
         return redirect(url_for("learn.home"))
     page = render_template(

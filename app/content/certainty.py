@@ -40,10 +40,11 @@ def bounds(weight: float) -> tuple[float, float]:
 
 def parse_level(raw: object) -> int | None:
     """A confidence level read from a form value, or None when absent or not a level."""
-    try:
-        level = int(str(raw).strip())
-    except (TypeError, ValueError):
+    # ASCII digits only: int() would read "٢" as 2, a level nobody typed.
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
         return None
+    level = int(text)
     return level if level in LEVELS else None
 
 

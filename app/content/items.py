@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from app.content import markdown
 from app.content.checker import Checker
 from app.content.yamlfile import Mapping
+from app.converters import whole_number
 
 
 @dataclass(frozen=True)
@@ -426,7 +427,7 @@ class OrderingType(_TaggedType):
                 positions.append(None)
                 continue
             try:
-                position = int(values[0])
+                position = whole_number(values[0])  # ASCII digits only: int() reads "٢" as 2
             except ValueError:
                 position = 0
             if not 1 <= position <= count:

@@ -12,7 +12,8 @@ def _guard() -> None:
     """One access guard for the whole blueprint: every role may learn, anonymous visitors may not."""
 
 
-from app.learn import (  # noqa: E402,F401  (routes attach themselves to bp)  # noqa: E402,F401  (practise a competency; private reflections)
+from app.learn import (  # noqa: E402,F401  (routes attach themselves to bp)
+    cohorts,  # invitations, the learner's cohorts, leaving one
     courses,
     practice_runner,  # noqa: E402,F401
     practice_sets,

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
@@ -56,12 +56,20 @@ def _join(code: str):
     return redirect(url_for(".home"))
 
 
-# Join codes are short: refused attempts count against the account, so guessing one is slow.
-_per_account = limiter.limit(
+def _join_refused(response) -> bool:
+    """A refused join: a POST that did not join, or a join link (GET) whose code no cohort has."""
+    return response.status_code == 404 if request.method == "GET" else response.status_code != 302
+
+
+# Join codes are short: refused attempts count against the account, so guessing one is slow. Opening
+# a join link costs too when its code is wrong, else links would be a free way to try codes; the form
+# and the links spend one budget.
+_per_account = limiter.shared_limit(
     lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
-    key_func=lambda: f"join|{current_user.get_id()}",
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,
+    scope="join",
+    key_func=lambda: f"join|{current_user.id if current_user.is_authenticated else 'anonymous'}",
+    methods=["GET", "POST"],
+    deduct_when=_join_refused,
 )
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.content import catalog
 from app.content.certainty import parse_level
 from app.content.items import AnswerError
+from app.converters import positive_number
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
@@ -85,7 +86,7 @@ def practice_attempt(attempt_id: int):
         return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
     status, state = 200, {}
     if request.method == "POST":
-        position = request.form.get("position", type=int)
+        position = request.form.get("position", type=positive_number)
         if position != step.position:
             flash("That item was already answered. Here is the next one.", "info")
             return redirect(url_for(".practice_attempt", attempt_id=attempt.id))

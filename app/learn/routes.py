@@ -10,7 +10,17 @@ from app.extensions import db
 from app.learn import bp
 from app.learn.forms import ReplyForm
 from app.models.types import utcnow
-from app.services import conversations, courses, mastery, mastery_chart, progress, quizzes, reflections, review
+from app.services import (
+    conversations,
+    courses,
+    invitations,
+    mastery,
+    mastery_chart,
+    progress,
+    quizzes,
+    reflections,
+    review,
+)
 
 
 def _module_or_404(module_id: str):
@@ -37,6 +47,7 @@ def home():
         resume=progress.continue_target(standing),
         assigned=courses.assigned_to(current_user.id, catalog(), utcnow().date()),
         review_due=review.due_count(current_user.id, catalog(), utcnow()),
+        invitations=invitations.pending_for(current_user.id),
     )
 
 
@@ -320,6 +331,9 @@ def conversation_attempt(attempt_id: int):
             else:
                 db.session.commit()
                 return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+        elif form.step.errors:
+            # Only a garbled or tampered page sends a step that is no step: record nothing, say so.
+            error, status = "This page is out of date. Choose a reply below and press “Say it” again.", 422
         else:
             error, status = "Choose a reply, then press “Say it”.", 422
             if confidence is None:

@@ -7,6 +7,7 @@ from app.models.teaching import (
     Assignment,
     Cohort,
     CohortEducator,
+    CohortInvitation,
     CohortMember,
     Course,
     CourseItem,
@@ -20,7 +21,7 @@ from app.models.tracking import (
     QuizAttempt,
     QuizProgress,
 )
-from app.models.user import ROLES, User
+from app.models.user import ROLES, User, UserSession
 
 __all__ = [
     "ITEM_KINDS",
@@ -28,6 +29,7 @@ __all__ = [
     "Assignment",
     "Cohort",
     "CohortEducator",
+    "CohortInvitation",
     "CohortMember",
     "Course",
     "CourseItem",
@@ -42,4 +44,5 @@ __all__ = [
     "ReviewCard",
     "StatementOutbox",
     "User",
+    "UserSession",
 ]

@@ -2,6 +2,9 @@
 
 Courses reference content by id (`item_ref`), never by foreign key, like the tracker does.
 Removing a student from a cohort ends the membership (`removed_at`); their records stay.
+Nobody's work is opened to an educator without consent: a class list invites existing accounts
+(`CohortInvitation`) rather than enrolling them, and sharing a cohort invites the colleague
+(`CohortEducator.accepted_at` stays empty until they accept).
 """
 
 from datetime import date, datetime
@@ -71,14 +74,18 @@ class Cohort(db.Model):
 
 
 class CohortEducator(db.Model):
-    """An educator who may see and run a cohort: its owner or a co-educator it was shared with."""
+    """An educator who may see and run a cohort (its owner, or a co-educator who accepted the invitation)."""
 
     __tablename__ = "cohort_educator"
+    __table_args__ = (CheckConstraint("NOT is_owner OR accepted_at IS NOT NULL", name="owner_accepted"),)
 
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), primary_key=True, index=True)
     is_owner: Mapped[bool] = mapped_column(default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Empty while the colleague has not accepted: until then they see nothing of the cohort.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invited_by_id: Mapped[int | None] = mapped_column(_user_fk("SET NULL"))
 
 
 class CohortMember(db.Model):
@@ -97,6 +104,35 @@ class CohortMember(db.Model):
     joined_via: Mapped[str] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set with removed_at when the learner left by themselves: they may join again with the code,
+    #: and no class list adds them back without a new invitation they accept.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+INVITATION_STATES = ("pending", "accepted", "declined")
+
+
+class CohortInvitation(db.Model):
+    """An invitation for an existing account to join a cohort, made by a class list; the learner answers it.
+
+    Until it is accepted the educator sees only the name and the state, never the learner's work.
+    """
+
+    __tablename__ = "cohort_invitation"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id", name="uq_cohort_invitation_once"),
+        Index("ix_cohort_invitation_user", "user_id", "state"),
+        CheckConstraint("state IN ('pending', 'accepted', 'declined')", name="state"),
+        CheckConstraint("(state = 'pending') = (answered_at IS NULL)", name="answered_when_not_pending"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(_user_fk())
+    invited_by_id: Mapped[int | None] = mapped_column(_user_fk("SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Assignment(db.Model):

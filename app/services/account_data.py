@@ -13,6 +13,8 @@ made that merely name them (who created a cohort, assigned a course, made a set-
 stay, with that name cleared by ON DELETE SET NULL. Nothing is kept back: there is no soft delete.
 """
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +27,7 @@ from app.models import (
     Assignment,
     Cohort,
     CohortEducator,
+    CohortInvitation,
     CohortMember,
     CompetencyProgress,
     Course,
@@ -54,7 +57,9 @@ SECTIONS = {
     "learning_events": "Every action the tracker logged for you (the source of your learning records), oldest first.",
     "reflections": "Your private reflections on modules, quizzes and conversations.",
     "review_cards": "Your spaced review queue: each item, when it is next due and the scheduler's state.",
-    "cohort_memberships": "The cohorts (classes) you belong or belonged to: name, how and when you joined, when removed.",
+    "cohort_memberships": "The cohorts (classes) you belong or belonged to: name, how and when you joined, when removed "
+    "or when you left.",
+    "cohort_invitations": "Invitations a class list sent you to join a cohort: its name, when, and your answer.",
     "assignments": "Courses assigned to the cohorts you belong or belonged to, with their start and due dates.",
     "password_links": "Set-password links an educator made for your account: only that they existed and when "
     "(the link itself is never stored, only a one-way hash, which is not included).",
@@ -85,6 +90,29 @@ HOLDINGS = (
     Holding("review_card", "user_id", "review_cards", "delete", "their review queue"),
     Holding("cohort_member", "user_id", "cohort_memberships", "delete", "their place in a class"),
     Holding("password_link", "user_id", "password_links", "delete", "links made for their account"),
+    Holding("cohort_invitation", "user_id", "cohort_invitations", "delete", "invitations to join a class"),
+    Holding(
+        "cohort_invitation",
+        "invited_by_id",
+        None,
+        "keep",
+        "an invitation an educator's class list sent is the student's; who sent it is cleared",
+    ),
+    Holding(
+        "cohort_educator",
+        "invited_by_id",
+        None,
+        "keep",
+        "a colleague's invitation to teach belongs to that colleague's place in the class; who sent it is cleared",
+    ),
+    Holding(
+        "user_session",
+        "user_id",
+        None,
+        "delete",
+        "their signed-in sessions: keys to the account (only a hash is stored), never handed out; the account "
+        "page lists where they are signed in, and deleting the account ends every session",
+    ),
     Holding(
         "course",
         "owner_id",
@@ -191,34 +219,44 @@ def _attempt(a: QuizAttempt, responses: list[ItemResponse]) -> dict[str, Any]:
     }
 
 
-def _rows(model, user_id: int, *order) -> list:
-    """The person's rows of one table, in a stable order (one query)."""
-    return list(db.session.scalars(select(model).where(model.user_id == user_id).order_by(*order, model.id)))
+#: Rows fetched per round trip while the download is streamed.
+FETCH_SIZE = 500
 
 
-def export(user_id: int) -> dict[str, Any] | None:
-    """Everything stored about the person, as JSON-ready data (12 queries whatever they have done); None if no account."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        return None
+def _rows(model, user_id: int, *order) -> Iterator:
+    """The person's rows of one table, in a stable order (one query, fetched a batch at a time)."""
+    query = select(model).where(model.user_id == user_id).order_by(*order, model.id)
+    return iter(db.session.scalars(query.execution_options(yield_per=FETCH_SIZE)))
+
+
+def _attempts(user_id: int) -> Iterator[dict[str, Any]]:
+    """Each attempt with its answers: two queries in the same order, read side by side a batch at a time."""
     attempts = _rows(QuizAttempt, user_id, QuizAttempt.started_at)
-    by_attempt: dict[int, list[ItemResponse]] = {a.id: [] for a in attempts}
-    for r in _rows(ItemResponse, user_id, ItemResponse.attempt_id, ItemResponse.position):
-        by_attempt.setdefault(r.attempt_id, []).append(r)
-    memberships = db.session.execute(
-        select(CohortMember, Cohort.name)
-        .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(CohortMember.user_id == user_id)
-        .order_by(CohortMember.joined_at, CohortMember.id)
-    ).all()
-    assigned = db.session.execute(
-        select(Assignment, Course.title, Cohort.name)
-        .join(Course, Course.id == Assignment.course_id)
-        .join(Cohort, Cohort.id == Assignment.cohort_id)
-        .join(CohortMember, CohortMember.cohort_id == Assignment.cohort_id)
-        .where(CohortMember.user_id == user_id)
-        .order_by(Assignment.assigned_at, Assignment.id)
-    ).all()
+    responses = iter(
+        db.session.scalars(
+            select(ItemResponse)
+            .join(QuizAttempt, QuizAttempt.id == ItemResponse.attempt_id)
+            .where(ItemResponse.user_id == user_id, QuizAttempt.user_id == user_id)
+            .order_by(QuizAttempt.started_at, QuizAttempt.id, ItemResponse.position, ItemResponse.id)
+            .execution_options(yield_per=FETCH_SIZE)
+        )
+    )
+    waiting = next(responses, None)
+    for attempt in attempts:
+        own = []
+        while waiting is not None and waiting.attempt_id == attempt.id:
+            own.append(waiting)
+            waiting = next(responses, None)
+        yield _attempt(attempt, own)
+
+
+def _document(user: User) -> dict[str, Any]:
+    """The download: its heading and account as data, and each list section as a function yielding its rows.
+
+    A section runs its one query only when it is read, so a streamed download holds a batch of
+    rows at a time (one query a section, whatever the person has done).
+    """
+    uid = user.id
     return {
         "format": f"alliance-personal-data/{FORMAT_VERSION}",
         "generated_at": _when(utcnow()),
@@ -228,7 +266,7 @@ def export(user_id: int) -> dict[str, Any] | None:
             "sections": SECTIONS,
         },
         "account": _account(user),
-        "lesson_progress": [
+        "lesson_progress": lambda: (
             {
                 "module_ref": p.module_ref,
                 "lesson_ref": p.lesson_ref,
@@ -238,10 +276,10 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "last_viewed_at": _when(p.last_viewed_at),
                 "completed_at": _when(p.completed_at),
             }
-            for p in _rows(LessonProgress, user_id, LessonProgress.first_viewed_at)
-        ],
-        "quiz_attempts": [_attempt(a, by_attempt[a.id]) for a in attempts],
-        "quiz_progress": [
+            for p in _rows(LessonProgress, uid, LessonProgress.first_viewed_at)
+        ),
+        "quiz_attempts": lambda: _attempts(uid),
+        "quiz_progress": lambda: (
             {
                 "quiz_ref": q.quiz_ref,
                 "module_ref": q.module_ref,
@@ -252,9 +290,9 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "first_passed_at": _when(q.first_passed_at),
                 "last_submitted_at": _when(q.last_submitted_at),
             }
-            for q in _rows(QuizProgress, user_id, QuizProgress.quiz_ref)
-        ],
-        "competency_progress": [
+            for q in _rows(QuizProgress, uid, QuizProgress.quiz_ref)
+        ),
+        "competency_progress": lambda: (
             {
                 "competency_ref": c.competency_ref,
                 "answered_count": c.answered_count,
@@ -264,9 +302,9 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "max_score": c.max_score,
                 "last_answered_at": _when(c.last_answered_at),
             }
-            for c in _rows(CompetencyProgress, user_id, CompetencyProgress.competency_ref)
-        ],
-        "learning_events": [
+            for c in _rows(CompetencyProgress, uid, CompetencyProgress.competency_ref)
+        ),
+        "learning_events": lambda: (
             {
                 "verb": e.verb,
                 "object_ref": e.object_ref,
@@ -275,18 +313,18 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "attempt_id": e.attempt_id,
                 "created_at": _when(e.created_at),
             }
-            for e in _rows(LearningEvent, user_id, LearningEvent.created_at)
-        ],
-        "reflections": [
+            for e in _rows(LearningEvent, uid, LearningEvent.created_at)
+        ),
+        "reflections": lambda: (
             {
                 "subject_ref": r.subject_ref,
                 "body": r.body,
                 "created_at": _when(r.created_at),
                 "updated_at": _when(r.updated_at),
             }
-            for r in _rows(Reflection, user_id, Reflection.created_at)
-        ],
-        "review_cards": [
+            for r in _rows(Reflection, uid, Reflection.created_at)
+        ),
+        "review_cards": lambda: (
             {
                 "quiz_ref": c.quiz_ref,
                 "item_ref": c.item_ref,
@@ -296,18 +334,24 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "created_at": _when(c.created_at),
                 "last_reviewed_at": _when(c.last_reviewed_at),
             }
-            for c in _rows(ReviewCard, user_id, ReviewCard.created_at)
-        ],
-        "cohort_memberships": [
+            for c in _rows(ReviewCard, uid, ReviewCard.created_at)
+        ),
+        "cohort_memberships": lambda: (
             {
                 "cohort": name,
                 "joined_via": "join code" if m.joined_via == "code" else "class list",
                 "joined_at": _when(m.joined_at),
                 "removed_at": _when(m.removed_at),
+                "left_at": _when(m.left_at),
             }
-            for m, name in memberships
-        ],
-        "assignments": [
+            for m, name in db.session.execute(
+                select(CohortMember, Cohort.name)
+                .join(Cohort, Cohort.id == CohortMember.cohort_id)
+                .where(CohortMember.user_id == uid)
+                .order_by(CohortMember.joined_at, CohortMember.id)
+            )
+        ),
+        "assignments": lambda: (
             {
                 "course": title,
                 "cohort": cohort_name,
@@ -315,17 +359,75 @@ def export(user_id: int) -> dict[str, Any] | None:
                 "due_on": _when(a.due_on),
                 "assigned_at": _when(a.assigned_at),
             }
-            for a, title, cohort_name in assigned
-        ],
-        "password_links": [
+            for a, title, cohort_name in db.session.execute(
+                select(Assignment, Course.title, Cohort.name)
+                .join(Course, Course.id == Assignment.course_id)
+                .join(Cohort, Cohort.id == Assignment.cohort_id)
+                .join(CohortMember, CohortMember.cohort_id == Assignment.cohort_id)
+                .where(CohortMember.user_id == uid)
+                .order_by(Assignment.assigned_at, Assignment.id)
+            )
+        ),
+        "cohort_invitations": lambda: (
+            {
+                "cohort": name,
+                "invited_at": _when(invitation.created_at),
+                "answer": invitation.state,
+                "answered_at": _when(invitation.answered_at),
+            }
+            for invitation, name in db.session.execute(
+                select(CohortInvitation, Cohort.name)
+                .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
+                .where(CohortInvitation.user_id == uid)
+                .order_by(CohortInvitation.created_at, CohortInvitation.id)
+            )
+        ),
+        "password_links": lambda: (
             {
                 "created_at": _when(link.created_at),
                 "expires_at": _when(link.expires_at),
                 "used_at": _when(link.used_at),
             }
-            for link in _rows(PasswordLink, user_id, PasswordLink.created_at)
-        ],
+            for link in _rows(PasswordLink, uid, PasswordLink.created_at)
+        ),
     }
+
+
+def export(user_id: int) -> dict[str, Any] | None:
+    """Everything stored about the person, as JSON-ready data (13 queries whatever they have done); None if no account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    return {key: list(value()) if callable(value) else value for key, value in _document(user).items()}
+
+
+def _json(value: Any, indent: int) -> str:
+    """`value` as JSON indented by two spaces a level, its lines after the first shifted `indent` spaces."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + " " * indent)
+
+
+def export_chunks(user_id: int) -> Iterator[str] | None:
+    """The same download as JSON text written a row at a time, so no list is ever whole in memory; None if no account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    return _chunks(_document(user))
+
+
+def _chunks(document: dict[str, Any]) -> Iterator[str]:
+    """Indented JSON of the document, reading each list section only as it is written."""
+    yield "{"
+    for position, (key, value) in enumerate(document.items()):
+        yield ("\n  " if position == 0 else ",\n  ") + json.dumps(key) + ": "
+        if not callable(value):
+            yield _json(value, 2)
+            continue
+        empty = True
+        for row in value():
+            yield ("[\n    " if empty else ",\n    ") + _json(row, 4)
+            empty = False
+        yield "[]" if empty else "\n  ]"
+    yield "\n}\n"
 
 
 # --- deletion

@@ -6,8 +6,8 @@ earlier: the change is one conditional UPDATE that only matches while another ac
 taken after locking the active admins' rows (PostgreSQL; SQLite serialises writers anyway), so two
 admins demoting each other at once cannot leave the app without one.
 
-Deactivating keeps every record; the account can no longer sign in, and the user loader refuses its
-existing sessions on their next request.
+Deactivating keeps every record; the account can no longer sign in, and every session it has
+open is revoked, so none works again, even after reactivation.
 """
 
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import ROLES, LessonProgress, QuizAttempt, User
 from app.models.types import MAX_ID
-from app.models.user import new_session_token
+from app.services import sessions
 
 PER_PAGE = 50
 STATUSES = ("active", "deactivated")
@@ -191,11 +191,11 @@ def deactivate(actor: User, user: User) -> bool:
     if not user.is_active:
         return False
     _lock_active_admins()
-    ended = {"is_active": False, "session_token": new_session_token()}  # every session ends, for good
-    if not _update(user, ended, User.is_active.is_(true()), _keeps_an_admin(user.id)):
+    if not _update(user, {"is_active": False}, User.is_active.is_(true()), _keeps_an_admin(user.id)):
         if not user.is_active:  # deactivated by someone else meanwhile
             return False
         raise _last_admin(user, "deactivated")
+    sessions.end_all(user.id)  # every session ends for good: reactivating does not bring one back
     return True
 
 

@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -32,8 +32,12 @@ def normalise_code(code: str) -> str:
 
 
 def is_teaching(user_id: int):
-    """SQL: the cohort is taught by this educator (owned or shared)."""
-    return exists().where(CohortEducator.cohort_id == Cohort.id, CohortEducator.user_id == user_id)
+    """SQL: the cohort is taught by this educator (owned, or shared and accepted)."""
+    return exists().where(
+        CohortEducator.cohort_id == Cohort.id,
+        CohortEducator.user_id == user_id,
+        CohortEducator.accepted_at.is_not(None),
+    )
 
 
 def cohorts_for(user: User) -> list[Cohort]:
@@ -59,34 +63,21 @@ def create(owner: User, name: str) -> Cohort:
     cohort = Cohort(name=name.strip(), join_code=new_join_code(), created_by_id=owner.id)
     db.session.add(cohort)
     db.session.flush()
-    db.session.add(CohortEducator(cohort_id=cohort.id, user_id=owner.id, is_owner=True))
+    db.session.add(CohortEducator(cohort_id=cohort.id, user_id=owner.id, is_owner=True, accepted_at=cohort.created_at))
     db.session.flush()
     return cohort
 
 
 def educators(cohort: Cohort) -> list[tuple[CohortEducator, User]]:
-    """Who teaches the cohort, owner first."""
+    """Who teaches the cohort (owner first), then colleagues invited who have not yet accepted."""
     return list(
         db.session.execute(
             select(CohortEducator, User)
             .join(User, User.id == CohortEducator.user_id)
             .where(CohortEducator.cohort_id == cohort.id)
-            .order_by(CohortEducator.is_owner.desc(), User.display_name)
+            .order_by(CohortEducator.is_owner.desc(), CohortEducator.accepted_at.is_(None), User.display_name)
         ).all()
     )
-
-
-_add_educator = sql.InsertIfAbsent(CohortEducator, conflict=["cohort_id", "user_id"])
-
-
-def share(cohort: Cohort, email: str) -> User:
-    """Let another educator see and run the cohort."""
-    colleague = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if colleague is None or not colleague.is_educator or not colleague.is_active:
-        raise CohortError("There is no active educator account with that email address.")
-    if not _add_educator({"cohort_id": cohort.id, "user_id": colleague.id, "is_owner": False, "added_at": utcnow()}):
-        raise CohortError(f"{colleague.display_name} already teaches this cohort.")
-    return colleague
 
 
 def members(cohort: Cohort) -> list[tuple[CohortMember, User]]:
@@ -101,6 +92,27 @@ def members(cohort: Cohort) -> list[tuple[CohortMember, User]]:
     )
 
 
+MEMBERS_PAGE_SIZE = 100
+
+
+def members_page(cohort: Cohort, page: int) -> tuple[list[tuple[CohortMember, User]], int] | None:
+    """One page of the cohort's current students by name, and how many there are; None past the last page."""
+    if not 0 < page <= MAX_ID // MEMBERS_PAGE_SIZE:
+        return None
+    total = db.session.scalar(select(func.count()).select_from(member_ids(cohort.id).subquery()))
+    if page > 1 and (page - 1) * MEMBERS_PAGE_SIZE >= total:
+        return None
+    rows = db.session.execute(
+        select(CohortMember, User)
+        .join(User, User.id == CohortMember.user_id)
+        .where(CohortMember.cohort_id == cohort.id, CohortMember.removed_at.is_(None))
+        .order_by(User.display_name, User.id)
+        .limit(MEMBERS_PAGE_SIZE)
+        .offset((page - 1) * MEMBERS_PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
 def member_ids(cohort_id: int):
     """SQL: the ids of the cohort's current students (for IN clauses: no list of ids is built)."""
     return select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id, CohortMember.removed_at.is_(None))
@@ -109,8 +121,8 @@ def member_ids(cohort_id: int):
 _add_member = sql.Upsert(
     CohortMember,
     conflict=["cohort_id", "user_id"],
-    # Joining again after being removed re-opens the same membership row.
-    update={"removed_at": lambda t, e: None},
+    # Joining again after being removed, or after leaving, re-opens the same membership row.
+    update={"removed_at": lambda t, e: None, "left_at": lambda t, e: None},
 )
 
 
@@ -148,10 +160,10 @@ def join(user: User, code: str) -> tuple[Cohort, bool]:
     if cohort is None:
         raise CohortError("No cohort has that join code. Check it with your educator.")
     member = membership(cohort, user.id)
-    if member is not None and member.removed_at is not None:
-        # A removal stands until an educator adds the student again (from a class list).
+    if member is not None and member.removed_at is not None and member.left_at is None:
+        # A removal stands until an educator invites the student again (from a class list).
         raise CohortError("You were removed from this cohort. Ask your educator to add you again.")
-    if member is not None:
+    if member is not None and member.removed_at is None:
         return cohort, True
     if not cohort.is_join_open:
         raise CohortError("This cohort is not taking new members. Ask your educator.")

@@ -27,6 +27,7 @@ from app.models.types import UTCDateTime, utcnow
 from app.records import Site, UnknownEvent, build
 from app.records.lrs import DUPLICATE, REFUSED, RETRY, SENT, Answer, Client
 from app.services.cohorts import member_ids
+from app.services.reports.scope import assigned_work
 
 #: Events fetched per round trip while streaming.
 FETCH_SIZE = 500
@@ -44,12 +45,14 @@ def _events_with_attempts():
 def statements(
     catalog: Catalog, site: Site, *, user_id: int | None = None, cohort_id: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The statements of one learner, of a cohort's current students, or (neither given) of everyone, oldest first."""
+    """The statements of one learner, of a cohort's current students' assigned work, or (neither given) of
+    everyone, oldest first."""
     query = _events_with_attempts()
     if user_id is not None:
         query = query.where(LearningEvent.user_id == user_id)
     if cohort_id is not None:
-        query = query.where(LearningEvent.user_id.in_(member_ids(cohort_id)))
+        # A cohort's educators get only the statements of its assigned work (see reports/scope.py).
+        query = query.where(LearningEvent.user_id.in_(member_ids(cohort_id)), assigned_work(cohort_id).events())
     for event, attempt in db.session.execute(query.execution_options(yield_per=FETCH_SIZE)):
         yield build(site, catalog, event, attempt)
 

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import Cohort, CohortEducator, CohortMember, PasswordLink, User
+from app.models import Cohort, CohortMember, User
 from app.models.types import MAX_ID, utcnow
-from app.services import accounts, cohorts, password_links
+from app.services import accounts, addresses, cohorts, invitations, password_links
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -169,6 +169,11 @@ def _email_problem(email: str) -> str | None:
         return "The email is missing."
     if len(email) > EMAIL_MAX:
         return f"The email is longer than {EMAIL_MAX} characters."
+    # Look-alike, invisible and direction-changing characters first: the validator's own message
+    # about them would not tell the educator the address may be a forgery.
+    confusing = addresses.problem(email)
+    if confusing:
+        return confusing
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -242,8 +247,11 @@ class Outcome:
     """What an import did, row by row."""
 
     created: list[Created] = field(default_factory=list)
-    linked: list[User] = field(default_factory=list)  # existing accounts added (or re-added) to the cohort
+    linked: list[User] = field(default_factory=list)  # accounts this educator made, never used, added again
     already: list[User] = field(default_factory=list)  # existing accounts that were members already
+    invited: list[User] = field(default_factory=list)  # existing accounts invited now: they join if they accept
+    still_invited: list[User] = field(default_factory=list)  # invited before, not yet answered
+    declined: list[User] = field(default_factory=list)  # declined an earlier invitation: not asked again
     invalid: list[Invalid] = field(default_factory=list)
 
     @property
@@ -320,8 +328,13 @@ def import_rows(cohort: Cohort, checked: Checked, by: User) -> Outcome:
     if raced:
         existing |= _users_by_email(raced)
     members = _member_ids(cohort, [u.id for u in existing.values()])
+    # An account this educator's own import made and nobody has used yet holds no work to protect.
+    unused = [u.id for u in existing.values() if password_links.awaits_password(u) and u.id not in members]
+    own_unused = invitations.created_by(unused, by)
+    earlier = invitations.states(cohort, [u.id for u in existing.values() if u.id not in members])
     tokens = password_links.make_many(list(created_ids.values()), by.id)
     joining: list[int] = []
+    inviting: list[int] = []
     for row in checked.rows:
         if row.email in created_ids:
             user_id = created_ids[row.email]
@@ -338,25 +351,21 @@ def import_rows(cohort: Cohort, checked: Checked, by: User) -> Outcome:
             outcome.invalid.append(Invalid(row.line, row.email, row.name, reason))
         elif user.id in members:
             outcome.already.append(user)
-        else:
+        elif user.id in own_unused:
             joining.append(user.id)
             outcome.linked.append(user)
+        elif earlier.get(user.id) == "pending":
+            outcome.still_invited.append(user)
+        elif earlier.get(user.id) == "declined":
+            outcome.declined.append(user)
+        else:
+            inviting.append(user.id)
+            outcome.invited.append(user)
     cohorts.add_members(cohort, joining, "roster")
+    invitations.invite(cohort, inviting, by)
     outcome.invalid.sort(key=lambda i: i.line)
     db.session.flush()
     return outcome
-
-
-def _imported_here(cohort: Cohort):
-    """SQL: the account's first link was made by an educator of this cohort.
-
-    Only they may reissue it: another educator importing the same email must not be able to
-    claim the account.
-    """
-    return exists().where(
-        PasswordLink.user_id == User.id,
-        PasswordLink.created_by_id.in_(select(CohortEducator.user_id).where(CohortEducator.cohort_id == cohort.id)),
-    )
 
 
 def awaiting_member(cohort: Cohort, user_id: int, by: User) -> User | None:
@@ -374,11 +383,21 @@ def awaiting_member(cohort: Cohort, user_id: int, by: User) -> User | None:
         )
     )
     if not by.is_admin:
-        query = query.where(_imported_here(cohort))
+        # Only the educator whose import made the account may reissue its link: another educator
+        # importing the same address (or sharing a cohort with them) must never be able to claim it.
+        query = query.where(invitations.made_by(by))
     user = db.session.scalar(query)
     return user if user is not None and password_links.awaits_password(user) else None
 
 
-def awaiting_members(cohort: Cohort) -> list[User]:
-    """The cohort's imported students who have not yet set a password, by name."""
-    return [user for _, user in cohorts.members(cohort) if password_links.awaits_password(user)]
+def awaiting_members(cohort: Cohort, by: User) -> list[User]:
+    """The cohort's imported students still to set a password whose link `by` may reissue, by name."""
+    query = (
+        select(User)
+        .where(User.id.in_(cohorts.member_ids(cohort.id)), User.role == "student", User.is_active.is_(True))
+        .where(User.password_hash.startswith(password_links.UNUSABLE_PREFIX), User.last_sign_in_at.is_(None))
+        .order_by(User.display_name, User.id)
+    )
+    if not by.is_admin:
+        query = query.where(invitations.made_by(by))
+    return list(db.session.scalars(query))

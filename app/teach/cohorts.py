@@ -2,10 +2,12 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 
-from app.errors import not_found
+from app.converters import whole_number
+from app.errors import not_found, refuse
 from app.extensions import db
-from app.services import cohorts, courses
+from app.services import cohorts, courses, invitations
 from app.teach import bp
 from app.teach.forms import AssignForm, CohortForm, ShareForm
 
@@ -38,11 +40,21 @@ def _assign_form(form: AssignForm | None = None) -> AssignForm:
     return form
 
 
-def _page(cohort, share_form=None, assign_form=None, status=200):
+def _page(cohort, share_form=None, assign_form=None, status=200, page=1):
+    found = cohorts.members_page(cohort, page)
+    if found is None:
+        not_found("This cohort has no such page of students; start again from the first page.")
+    members, total = found
     return render_template(
         "teach/cohort.html",
         cohort=cohort,
-        members=cohorts.members(cohort),
+        members=members,
+        members_total=total,
+        page=page,
+        pages=max(1, -(-total // cohorts.MEMBERS_PAGE_SIZE)),
+        first=(page - 1) * cohorts.MEMBERS_PAGE_SIZE + 1,
+        invited=invitations.for_cohort(cohort),
+        invited_counts=invitations.count_for_cohort(cohort),
         educators=cohorts.educators(cohort),
         assignments=cohorts.assignments(cohort),
         share_form=share_form or ShareForm(),
@@ -53,24 +65,28 @@ def _page(cohort, share_form=None, assign_form=None, status=200):
 
 @bp.get("/cohorts/<int:cohort_id>")
 def cohort(cohort_id: int):
-    """A cohort: its students, join code and link, co-educators and assigned courses."""
-    return _page(cohort_or_404(cohort_id))
+    """A cohort: its students (a page at a time), invitations, join code and link, co-educators and courses."""
+    return _page(cohort_or_404(cohort_id), page=request.args.get("page", 1, type=whole_number))
 
 
 @bp.post("/cohorts/<int:cohort_id>/share")
 def share_cohort(cohort_id: int):
-    """Let a co-educator see and run the cohort."""
+    """Invite a colleague to teach the cohort; they see it once they accept."""
     cohort = cohort_or_404(cohort_id)
     form = ShareForm()
     if form.validate_on_submit():
         try:
-            colleague = cohorts.share(cohort, form.email.data)
+            colleague = invitations.share(cohort, form.email.data, current_user)
         except cohorts.CohortError as exc:
             db.session.rollback()
             form.email.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"{colleague.display_name} now teaches this cohort with you.", "success")
+            flash(
+                f"{colleague.display_name} is invited to teach this cohort. They see it once they accept the "
+                "invitation on their Teaching page.",
+                "success",
+            )
             return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="educators"))
     return _page(cohort, share_form=form, status=422)
 
@@ -116,3 +132,22 @@ def assign_course(cohort_id: int):
             flash(f"“{course.title}” is assigned to {cohort.name}.", "success")
             return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="assignments"))
     return _page(cohort, assign_form=form, status=422)
+
+
+@bp.post("/invitations/<int:cohort_id>")
+def answer_share(cohort_id: int):
+    """Accept or decline a colleague's invitation to teach a cohort."""
+    action = request.form.get("action")
+    if action not in ("accept", "decline"):
+        refuse(BadRequest, "Choose Accept or Decline to answer the invitation.")
+    accept = action == "accept"
+    try:
+        cohort = invitations.answer_share(current_user, cohort_id, accept)
+    except invitations.NoInvitation as exc:
+        not_found(str(exc))
+    db.session.commit()
+    if accept:
+        flash(f"You now teach {cohort.name}.", "success")
+        return redirect(url_for(".cohort", cohort_id=cohort.id))
+    flash(f"You declined the invitation to teach {cohort.name}.", "info")
+    return redirect(url_for(".dashboard"))

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
-from app.services import cohorts, courses
+from app.services import cohorts, courses, invitations
 from app.teach import bp
 from app.teach.forms import AddItemForm, CourseForm
 
@@ -18,6 +18,7 @@ def dashboard():
     return render_template(
         "teach/dashboard.html",
         cohorts=cohorts.cohorts_for(current_user),
+        shares=invitations.pending_shares(current_user),
         courses=courses.visible_courses(current_user),
     )
 

@@ -5,7 +5,7 @@ import re
 from flask import current_app
 
 from app.content import catalog
-from app.learn.records import json_download
+from app.learn.records import download_limit, json_download
 from app.models.types import utcnow
 from app.records import Site
 from app.services import records
@@ -19,6 +19,7 @@ def _slug(text: str) -> str:
 
 
 @bp.get("/cohorts/<int:cohort_id>/records.json", endpoint="cohort_records")
+@download_limit
 def cohort_records(cohort_id: int):
     """Every statement of the cohort's current students (xAPI 1.0.3), oldest first."""
     cohort = cohort_or_404(cohort_id)

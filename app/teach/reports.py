@@ -7,6 +7,7 @@ for the figures (a fixed number of queries however large the cohort) and renders
 from flask import Response, render_template, request, url_for
 
 from app.content import catalog
+from app.converters import page_number
 from app.errors import not_found
 from app.models.types import utcnow
 from app.services import reports
@@ -74,11 +75,16 @@ def report_matrix_csv(cohort_id: int, course_id: int):
 
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
 def report_learner(cohort_id: int, user_id: int):
-    """One current student's attempts, answers and lessons."""
+    """One current student's marked attempts at the cohort's assigned work, with answers, and lessons."""
     cohort = cohort_or_404(cohort_id)
-    record = reports.learner(catalog(), cohort.id, user_id)
+    chosen = request.args.get("activity") or None
+    page = request.args.get("page", 1, type=page_number)
+    record = reports.learner(catalog(), cohort.id, user_id, page=page, activity_ref=chosen)
     if record is None:
-        not_found("There is no current student of this cohort at this address.")
+        not_found(
+            "There is no current student of this cohort at this address, or no such page of their record. "
+            "Start again from the cohort's progress report."
+        )
     return render_template("teach/report_learner.html", cohort=cohort, record=record)
 
 
@@ -87,7 +93,7 @@ def report_competencies(cohort_id: int):
     """Heatmap of each student's share of best answers per competency (or group), with the table."""
     cohort = cohort_or_404(cohort_id)
     by_group = request.args.get("by") == "group"
-    report = reports.heatmap(catalog(), cohort.id, by_group=by_group, page=request.args.get("page", 1, type=int))
+    report = reports.heatmap(catalog(), cohort.id, by_group=by_group, page=request.args.get("page", 1, type=page_number))
     if report is None:
         not_found("This cohort has no such page of students; start again from the first page.")
     title = f"Share of best answers per {'competency group' if by_group else 'competency'}: {cohort.name}"
@@ -104,6 +110,9 @@ def report_item_analysis(cohort_id: int, quiz_id: str):
     quiz = catalog().quiz(quiz_id)
     if quiz is None:
         not_found("There is no quiz at this address. It may have been renamed or removed.")
+    if not reports.assigned_work(cohort.id).covers_activity(quiz.id):
+        # Students' work on a quiz is shown only where the cohort was assigned it.
+        not_found("This quiz is not part of a course assigned to this cohort, so there is no analysis of it here.")
     analysis = reports.item_analysis(catalog(), cohort.id, quiz)
     return render_template(
         "teach/report_analysis.html",

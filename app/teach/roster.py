@@ -61,8 +61,8 @@ def _too_large(error: RequestEntityTooLarge):
         form = RosterForm(formdata=None)
         form.file.errors = [TOO_LARGE]
         return _page(cohort, form), 413
-    message = "What you sent is too large."
-    return render_template("errors/error.html", code=413, title="Request Entity Too Large", message=message), 413
+    message = "What you sent is too large, so none of it was read or saved. Send less at a time, or a smaller file."
+    return render_template("errors/error.html", code=413, title="Too large", message=message), 413
 
 
 def _page(cohort, form: RosterForm) -> str:
@@ -70,7 +70,7 @@ def _page(cohort, form: RosterForm) -> str:
         "teach/roster.html",
         cohort=cohort,
         form=form,
-        awaiting=roster.awaiting_members(cohort),
+        awaiting=roster.awaiting_members(cohort, current_user),
         max_rows=roster.MAX_ROWS,
     )
 
@@ -89,10 +89,12 @@ def import_roster(cohort_id: int):
         else:
             outcome = roster.import_rows(cohort, checked, current_user)
             db.session.commit()
+            named = {u.id for u in outcome.awaiting}
             return _not_stored(
                 "teach/roster_result.html",
                 cohort=cohort,
                 outcome=outcome,
+                awaiting=[u for u in roster.awaiting_members(cohort, current_user) if u.id in named],
                 links={c.user_id: set_password_url(c.token) for c in outcome.created},
                 lifetime_days=password_links.LIFETIME.days,
                 filename=form.file.data.filename,

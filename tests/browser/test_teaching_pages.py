@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.learn.courses import today
-from app.services import accounts, cohorts, courses, password_links, progress, quizzes
+from app.services import accounts, cohorts, courses, invitations, password_links, progress, quizzes
 from tests.browser.checks import assert_accessible, assert_reflows
 
 _numbers = itertools.count(1)
@@ -92,6 +92,10 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
         cohorts.assign(cohort, course, users["educator"], today() - timedelta(days=30), today() - timedelta(days=2))
         for kind in ("passed", "late"):
             cohorts.add_member(cohort, users[kind].id, "code")
+        # The outsider already had an account when a class list named them: invited, not yet answered.
+        invitations.invite(cohort, [users["outsider"].id], users["educator"])
+        # The new educator has been asked to teach the cohort and has not answered either.
+        invitations.share(cohort, people["newcomer"].email, users["educator"])
         for lesson in learning_module.lessons[:2]:
             progress.complete_lesson(users["passed"].id, learning_module, lesson)
         _take(users["passed"].id, module_quiz, _answers(module_quiz, worst=False))
@@ -170,9 +174,49 @@ def cohort_share_error(page, world: World) -> None:
     """The cohort page after sharing with an address that is not an email."""
     _cohort(page, world)
     page.get_by_label("Co-educator's email").fill("not an email")
-    page.get_by_role("button", name="Share the cohort").click()
+    page.get_by_role("button", name="Invite to teach this cohort").click()
     expect(page.get_by_role("alert")).to_contain_text("Enter a valid email address.")
     expect(page.get_by_label("Co-educator's email")).to_have_attribute("aria-invalid", "true")
+
+
+def cohort_invited(page, world: World) -> None:
+    """The cohort page's list of students invited by a class list who have not answered."""
+    _cohort(page, world)
+    invited = page.get_by_role("table", name="Invited, not yet members")
+    expect(invited).to_contain_text(world.accounts["outsider"].name)
+    expect(invited).to_contain_text("Invited")
+    expect(page.get_by_role("region", name="Educators")).to_contain_text("invited, has not accepted yet")
+
+
+def dashboard_invited_to_teach(page, world: World) -> None:
+    """A new educator's dashboard with a colleague's unanswered invitation to teach a cohort."""
+    _teaching(page, world)
+    invitation = page.get_by_role("region", name="Invitations to teach")
+    expect(invitation).to_contain_text(COHORT_NAME)
+    expect(invitation.get_by_role("button", name=f"Accept {COHORT_NAME}")).to_be_visible()
+
+
+def home_with_invitation(page, world: World) -> None:
+    """My learning with an invitation from a class list, to accept or decline."""
+    page.goto("/learn/")
+    invitation = page.get_by_role("region", name="Invitations")
+    expect(invitation).to_contain_text(COHORT_NAME)
+    expect(invitation.get_by_role("button", name=f"Decline the invitation to {COHORT_NAME}")).to_be_visible()
+
+
+def my_cohorts(page, world: World) -> None:
+    """The learner's cohorts, with who teaches them and what those educators see."""
+    page.goto("/learn/")
+    page.get_by_role("link", name="My cohorts").click()
+    expect(page.get_by_role("heading", level=1, name="My cohorts")).to_be_visible()
+    expect(page.get_by_role("region", name="Cohorts you are in")).to_contain_text(COHORT_NAME)
+
+
+def leave_cohort(page, world: World) -> None:
+    """The page that asks before the learner leaves a cohort."""
+    my_cohorts(page, world)
+    page.get_by_role("link", name=f"Leave {COHORT_NAME}").click()
+    expect(page.get_by_role("heading", level=1, name=f"Leave {COHORT_NAME}?")).to_be_visible()
 
 
 def roster_import(page, world: World) -> None:
@@ -372,6 +416,11 @@ PAGES = [
     (new_course_with_error, "educator"),
     (cohort_page, "educator"),
     (cohort_share_error, "educator"),
+    (cohort_invited, "educator"),
+    (dashboard_invited_to_teach, "newcomer"),
+    (home_with_invitation, "outsider"),
+    (my_cohorts, "late"),
+    (leave_cohort, "late"),
     (roster_import, "educator"),
     (roster_result, "educator"),
     (roster_new_link, "educator"),
@@ -571,3 +620,29 @@ def test_cohort_forms_by_keyboard_alone(keyboard_page, live_server, world):
     page.keyboard.type(colleague.email)
     page.keyboard.press("Enter")
     expect(status).to_contain_text(f"{colleague.name} now teaches this cohort with you.")
+
+
+@pytest.mark.browser
+def test_a_learner_accepts_an_invitation_and_leaves_the_cohort_by_keyboard(page, live_server, world):
+    """Invited by a class list, a learner accepts from the home page, then leaves from My cohorts."""
+    account = live_server.create_student("invited")
+    with live_server.app.app_context():
+        educator = accounts.find_by_email(world.accounts["educator"].email)
+        cohort = cohorts.create(educator, "Placement group (invitations)")
+        invitations.invite(cohort, [accounts.find_by_email(account.email).id], educator)
+        db.session.commit()
+    page.context.add_cookies(_sign_in(page.context.browser, live_server, account))
+    page.goto("/learn/")
+    accept = page.get_by_role("button", name="Accept the invitation to Placement group (invitations)")
+    accept.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("You joined Placement group (invitations).")
+    expect(page.get_by_role("region", name="Invitations")).to_have_count(0)
+    page.get_by_role("link", name="My cohorts").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name="Leave Placement group (invitations)").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Leave Placement group (invitations)").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("You left Placement group (invitations).")
+    expect(page.get_by_role("region", name="Cohorts you are in")).not_to_contain_text("Placement group (invitations)")

@@ -35,6 +35,7 @@ from app.services.reports.heatmap import (
 from app.services.reports.learner import AttemptView, LearnerReport, LessonView, ResponseView, learner
 from app.services.reports.matrix import Cell, Column, Matrix, MatrixRow, cell_detail, matrix, matrix_csv_rows
 from app.services.reports.people import Student, assigned_course, current_member, students
+from app.services.reports.scope import AssignedWork, assigned_work
 from app.services.reports.text import (
     activity,
     activity_kind,

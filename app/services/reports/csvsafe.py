@@ -1,35 +1,9 @@
-"""CSV files that open safely in a spreadsheet."""
+"""CSV downloads of reports: cells made safe by app.services.spreadsheet, and a file name for each."""
 
-import csv
-import io
 import re
-from collections.abc import Iterable
-from typing import Any
 
-from app.services.reports.text import number
-
-# --- CSV that opens safely in a spreadsheet
-
-#: A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_STARTS = frozenset("=+-@\t\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value that a spreadsheet shows as text: formulas are prefixed with a single quote."""
-    if isinstance(value, str):
-        return "'" + value if value[:1] in FORMULA_STARTS else value
-    if isinstance(value, float):
-        return number(value)
-    return value
-
-
-def to_csv(rows: Iterable[list]) -> bytes:
-    """Rows as a CSV file for spreadsheets: UTF-8 with a byte order mark (so Excel reads accents),
-    CRLF line ends as the csv module writes them, formulas defused."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([neutralise(value) for value in row] for row in rows)
-    return buffer.getvalue().encode("utf-8-sig")
+# The rules live in one place for every CSV the app writes (reports, class-list templates).
+from app.services.spreadsheet import FORMULA_STARTS, neutralise, to_csv  # noqa: F401  (re-exported)
 
 
 def filename(*parts: str) -> str:

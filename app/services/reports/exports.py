@@ -14,6 +14,7 @@ from app.models import (
     User,
 )
 from app.services.cohorts import member_ids
+from app.services.reports.scope import assigned_work
 from app.services.reports.text import activity_kind, activity_title, answer_text, grade_label, item_label
 
 # --- 5. every response of the cohort, for a spreadsheet
@@ -40,14 +41,16 @@ def timestamp(value: datetime | None) -> str:
 
 
 def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
-    """One row per response of every attempt by the cohort's current students: two queries."""
+    """One row per response of every marked attempt at the cohort's assigned work by its current students:
+    three queries."""
     yield ATTEMPT_CSV_HEADER
+    seen = assigned_work(cohort_id).attempts()
     # Each attempt's times, formatted once per attempt rather than once per response.
     stamps = {
         attempt_id: (timestamp(started), timestamp(submitted))
         for attempt_id, started, submitted in db.session.execute(
             select(QuizAttempt.id, QuizAttempt.started_at, QuizAttempt.submitted_at).where(
-                QuizAttempt.user_id.in_(member_ids(cohort_id))
+                QuizAttempt.user_id.in_(member_ids(cohort_id)), seen
             )
         )
     }
@@ -69,7 +72,7 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
         )
         .join(QuizAttempt, QuizAttempt.id == ItemResponse.attempt_id)
         .join(User, User.id == ItemResponse.user_id)
-        .where(ItemResponse.user_id.in_(member_ids(cohort_id)))
+        .where(ItemResponse.user_id.in_(member_ids(cohort_id)), seen)
         .order_by(User.display_name, User.id, QuizAttempt.started_at, QuizAttempt.id, ItemResponse.position)
     )
     # Answers repeat across a cohort: each item's label and each distinct answer's text are worked out once.

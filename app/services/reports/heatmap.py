@@ -1,20 +1,19 @@
 """The competency heatmap: each student's share of right answers per competency or group."""
 
+import json
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Text, case, cast, func, select
 
 from app.content import Catalog
 from app.extensions import db
-from app.models import (
-    CompetencyProgress,
-    User,
-)
+from app.models import ItemResponse, QuizAttempt, User
 from app.models.types import MAX_ID
 from app.services.cohorts import member_ids
 from app.services.reports.people import Student
+from app.services.reports.scope import assigned_work
 from app.services.reports.text import shorten
 
 # --- 3. the competency heatmap
@@ -127,31 +126,37 @@ def heatmap(catalog: Catalog, cohort_id: int, by_group: bool = False, page: int 
     if not found and page > 1:
         return None
     people = [Student(row.id, row.display_name, row.email) for row in found]
+    # Counted from the marked answers at the cohort's assigned work only: the learner's practice,
+    # reviews and other work never reach an educator, even as totals.
+    seen = assigned_work(cohort_id).attempts()
+    refs_text = cast(ItemResponse.competency_refs, Text)
+    correct = func.sum(case((ItemResponse.is_correct.is_(True), 1), else_=0))
+    harmful = func.sum(case((ItemResponse.grade == "harmful", 1), else_=0))
+    decoded: dict[str, list[str]] = {}
+
+    def refs_of(text: str | None) -> list[str]:
+        if text not in decoded:
+            decoded[text] = [ref for ref in (json.loads(text) if text else []) if ref in where]
+        return decoded[text]
+
     counts: dict[int, list[list[int]]] = {}
-    for user_id, ref, answered, correct, harmful in db.session.execute(
-        select(
-            CompetencyProgress.user_id,
-            CompetencyProgress.competency_ref,
-            CompetencyProgress.answered_count,
-            CompetencyProgress.correct_count,
-            CompetencyProgress.harmful_count,
-        ).where(CompetencyProgress.user_id.in_(select(in_page.c.id)))
+    for user_id, text, answered, right, bad in db.session.execute(
+        select(ItemResponse.user_id, refs_text, func.count(), correct, harmful)
+        .join(QuizAttempt, QuizAttempt.id == ItemResponse.attempt_id)
+        .where(ItemResponse.user_id.in_(select(in_page.c.id)), seen)
+        .group_by(ItemResponse.user_id, refs_text)
     ):
-        if ref in where:  # else a retired competency
-            _add(counts.setdefault(user_id, [[0, 0, 0] for _ in columns]), where[ref], answered, correct, harmful)
+        for ref in refs_of(text):  # a retired competency is left out
+            _add(counts.setdefault(user_id, [[0, 0, 0] for _ in columns]), where[ref], answered, right, bad)
     totals = [[0, 0, 0] for _ in columns]
-    for ref, answered, correct, harmful in db.session.execute(
-        select(
-            CompetencyProgress.competency_ref,
-            func.sum(CompetencyProgress.answered_count),
-            func.sum(CompetencyProgress.correct_count),
-            func.sum(CompetencyProgress.harmful_count),
-        )
-        .where(CompetencyProgress.user_id.in_(member_ids(cohort_id)))
-        .group_by(CompetencyProgress.competency_ref)
+    for text, answered, right, bad in db.session.execute(
+        select(refs_text, func.count(), correct, harmful)
+        .join(QuizAttempt, QuizAttempt.id == ItemResponse.attempt_id)
+        .where(ItemResponse.user_id.in_(member_ids(cohort_id)), seen)
+        .group_by(refs_text)
     ):
-        if ref in where:
-            _add(totals, where[ref], answered, correct, harmful)
+        for ref in refs_of(text):
+            _add(totals, where[ref], answered, right, bad)
     empty = [HeatCell() for _ in columns]
     rows = [(s, [HeatCell(*c) for c in counts[s.id]] if s.id in counts else empty) for s in people]
     return Heatmap(

@@ -1,9 +1,9 @@
-"""One learner's record for an educator: attempts, answers and lessons."""
+"""One learner's record for a cohort's educators: attempts at the assigned work, answers and lessons."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.content import Catalog
 from app.content.conversations import Conversation
@@ -14,7 +14,9 @@ from app.models import (
     QuizAttempt,
     User,
 )
+from app.models.types import MAX_ID
 from app.services.reports.people import current_member
+from app.services.reports.scope import assigned_work
 from app.services.reports.text import (
     activity,
     activity_kind,
@@ -85,37 +87,67 @@ class LessonView:
         return duration_text(self.row.first_viewed_at, self.row.last_viewed_at)
 
 
+ATTEMPTS_PAGE_SIZE = 20
+
+
 @dataclass(frozen=True)
 class LearnerReport:
-    """Everything one learner has done: attempts with answers, and lessons."""
+    """What a cohort's educators may see of one learner: a page of attempts with answers, and lessons."""
 
     user: User
     attempts: list[AttemptView]
     lessons: list[LessonView]
+    attempts_total: int = 0
+    submitted_total: int = 0
+    page: int = 1
+    activities: list[tuple[str, str]] = field(default_factory=list)  # (ref, title) of assigned activities
+    activity_ref: str | None = None
 
     @property
-    def submitted(self) -> list[AttemptView]:
-        """Finished attempts."""
-        return [a for a in self.attempts if a.attempt.submitted_at is not None]
+    def pages(self) -> int:
+        """How many pages of attempts there are (at least one)."""
+        return max(1, -(-self.attempts_total // ATTEMPTS_PAGE_SIZE))
+
+    @property
+    def first(self) -> int:
+        """The number of the first attempt on this page."""
+        return (self.page - 1) * ATTEMPTS_PAGE_SIZE + 1
 
 
-def learner(catalog: Catalog, cohort_id: int, user_id: int) -> LearnerReport | None:
-    """A current member's record (four queries); None for anyone who is not a current member."""
+def learner(
+    catalog: Catalog, cohort_id: int, user_id: int, page: int = 1, activity_ref: str | None = None
+) -> LearnerReport | None:
+    """A current member's record of the cohort's assigned work, a page of attempts at a time (six queries);
+    None for anyone who is not a current member, or for a page past the last."""
     user = current_member(cohort_id, user_id)
-    if user is None:
+    if user is None or not 0 < page <= MAX_ID // ATTEMPTS_PAGE_SIZE:
+        return None
+    work = assigned_work(cohort_id)
+    if activity_ref is not None and not work.covers_activity(activity_ref):
+        return None
+    seen = [QuizAttempt.user_id == user.id, work.attempts()]
+    if activity_ref is not None:
+        seen.append(QuizAttempt.quiz_ref == activity_ref)
+    total, submitted = db.session.execute(
+        select(func.count(), func.count(QuizAttempt.submitted_at)).select_from(QuizAttempt).where(*seen)
+    ).one()
+    if page > 1 and (page - 1) * ATTEMPTS_PAGE_SIZE >= total:
         return None
     attempts = db.session.scalars(
         select(QuizAttempt)
-        .where(QuizAttempt.user_id == user.id)
+        .where(*seen)
         .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
+        .limit(ATTEMPTS_PAGE_SIZE)
+        .offset((page - 1) * ATTEMPTS_PAGE_SIZE)
     ).all()
     by_attempt: dict[int, list[ResponseView]] = {}
-    for r in db.session.scalars(
-        select(ItemResponse)
-        .where(ItemResponse.user_id == user.id)
-        .order_by(ItemResponse.attempt_id, ItemResponse.position)
-    ):
-        by_attempt.setdefault(r.attempt_id, []).append(_response_view(catalog, r, r.quiz_ref))
+    if attempts:
+        for r in db.session.scalars(
+            select(ItemResponse)
+            .where(ItemResponse.attempt_id.in_([a.id for a in attempts]))
+            .order_by(ItemResponse.attempt_id, ItemResponse.position)
+        ):
+            by_attempt.setdefault(r.attempt_id, []).append(_response_view(catalog, r, r.quiz_ref))
     views = []
     for attempt in attempts:
         found = activity(catalog, attempt.quiz_ref)
@@ -127,13 +159,24 @@ def learner(catalog: Catalog, cohort_id: int, user_id: int) -> LearnerReport | N
             AttemptView(
                 attempt,
                 activity_title(catalog, attempt.quiz_ref),
-                "Practice" if attempt.is_practice else activity_kind(catalog, attempt.quiz_ref),
+                activity_kind(catalog, attempt.quiz_ref),
                 by_attempt.get(attempt.id, []),
                 ending,
             )
         )
-    lessons = db.session.scalars(select(LessonProgress).where(LessonProgress.user_id == user.id)).all()
-    return LearnerReport(user, views, _lessons_in_catalog_order(catalog, lessons))
+    lessons = db.session.scalars(
+        select(LessonProgress).where(LessonProgress.user_id == user.id, work.lessons())
+    ).all()
+    return LearnerReport(
+        user,
+        views,
+        _lessons_in_catalog_order(catalog, lessons),
+        attempts_total=total,
+        submitted_total=submitted,
+        page=page,
+        activities=sorted(((ref, activity_title(catalog, ref)) for ref in work.activity_ids), key=lambda a: a[1]),
+        activity_ref=activity_ref,
+    )
 
 
 def _response_view(catalog: Catalog, r: ItemResponse, quiz_ref: str) -> ResponseView:
