@@ -329,3 +329,11 @@ class TestWithCsrfProtection:
         assert client.post("/auth/account/password", data=data).status_code == 400
         token = csrf_token(client.get("/auth/account/password").text)
         assert client.post("/auth/account/password", data={**data, "csrf_token": token}).status_code == 302
+
+
+def test_a_session_id_with_digits_int_cannot_read_opens_nothing(app, db):
+    """A superscript digit passes str.isdigit() but not int(): the loader refuses it instead of failing."""
+    from app.services import sessions
+
+    with app.test_request_context():
+        assert sessions.load("²:" + "a" * 43, touch=False) == (None, False)

@@ -95,7 +95,7 @@ def start(user: User, *, remembered: bool, user_agent: str = "") -> str:
 def _parse(session_id: str) -> tuple[int, str] | None:
     """(account id, key) from a Flask-Login id, or None when it is not one of ours."""
     user_id, separator, key = session_id.partition(":")
-    if not separator or not user_id.isdigit() or not 1 <= int(user_id) <= MAX_ID or not _KEY_SHAPE.fullmatch(key):
+    if not separator or not (user_id.isascii() and user_id.isdigit()) or not 1 <= int(user_id) <= MAX_ID or not _KEY_SHAPE.fullmatch(key):
         return None
     return int(user_id), key
 
