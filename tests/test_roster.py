@@ -463,3 +463,26 @@ def test_another_educator_importing_the_same_email_cannot_claim_the_account(clie
     assert response.status_code == 404
     after = set(db.session.scalars(select(PasswordLink.token_hash).where(PasswordLink.user_id == student.id)))
     assert after == before  # the first educator's link still works
+
+
+def test_a_class_list_flags_look_alike_and_invisible_addresses(client, db, cohort):
+    """A Cyrillic "а" in place of a Latin "a", a zero-width space, a right-to-left mark: each row is refused, saying why."""
+    data = (
+        "email,name\n"
+        "\u0430da@example.org,Cyrillic A\n"
+        "ben\u200b@example.org,Zero Width\n"
+        "cai@exam\u202eple.org,Right To Left\n"
+        "dee@example.org,Plain Dee\n"
+    ).encode()
+    page = upload(client, cohort.id, data).text
+    assert count(page, "Rows not imported") == 3 and count(page, "New accounts created") == 1
+    assert "mixes alphabets" in page and "invisible character" in page and "changes the direction" in page
+    assert rows(db, User, role="student") == 1
+
+
+def test_a_domains_unicode_and_punycode_forms_are_one_address(client, db, cohort, auth):
+    existing = auth.create("student", email="zoe@bücher.example", name="Zoe")
+    page = upload(client, cohort.id, b"email,name\nzoe@xn--bcher-kva.example,Zoe\n").text
+    # The same person: invited (an existing account), not created again under the other spelling.
+    assert count(page, "New accounts created") == 0 and count(page, "Existing accounts invited") == 1
+    assert rows(db, User, role="student") == 1 and existing.email == "zoe@bücher.example"
