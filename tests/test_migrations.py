@@ -79,3 +79,35 @@ def test_upgrading_and_downgrading_sqlite_keeps_every_learners_rows(tmp_path):
         upgrade()
         assert counts() == before
         db.engine.dispose()
+
+
+def test_the_consent_migration_stores_punycode_domains_in_unicode_unless_two_accounts_would_clash(tmp_path):
+    """Addresses are now looked up with the domain in Unicode, so stored ones move to that form once."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import _settings
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'domains.sqlite'}", tmp_path))
+    with app.app_context():
+        upgrade(revision="c10a5e55e001")
+        with db.engine.begin() as conn:
+            for user_id, email in [
+                (1, "ann@xn--bcher-kva.example"),
+                (2, "bo@xn--bcher-kva.example"),
+                (3, "bo@bücher.example"),  # already there in Unicode: user 2 keeps its spelling
+            ]:
+                conn.execute(
+                    text(
+                        'INSERT INTO "user" (id, email, display_name, password_hash, role, is_active, created_at) '
+                        "VALUES (:id, :email, 'X', 'x', 'student', 1, '2026-11-01 10:00:00')"
+                    ),
+                    {"id": user_id, "email": email},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            emails = dict(conn.execute(text('SELECT id, email FROM "user" ORDER BY id')).all())
+        db.engine.dispose()
+    assert emails == {1: "ann@bücher.example", 2: "bo@xn--bcher-kva.example", 3: "bo@bücher.example"}

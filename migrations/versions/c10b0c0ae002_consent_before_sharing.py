@@ -6,6 +6,7 @@ Create Date: 2026-12-07 13:30:00
 
 """
 
+import idna
 import sqlalchemy as sa
 from alembic import op
 
@@ -56,6 +57,24 @@ def upgrade():
         batch.create_check_constraint(op.f("ck_cohort_educator_owner_accepted"), "NOT is_owner OR accepted_at IS NOT NULL")
     with op.batch_alter_table("cohort_member") as batch:
         batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
+    _domains_in_one_form()
+
+
+def _domains_in_one_form() -> None:
+    """Addresses are now looked up with the domain in Unicode: store punycode ("xn--") domains that way too,
+    unless that would give two accounts one address (then the row is left for an administrator)."""
+    user = sa.table("user", sa.column("id", sa.Integer), sa.column("email", sa.String))
+    connection = op.get_bind()
+    rows = connection.execute(sa.select(user.c.id, user.c.email).where(user.c.email.like("%xn--%"))).all()
+    for user_id, email in rows:
+        local, _, domain = email.rpartition("@")
+        try:
+            canonical = f"{local}@{idna.decode(domain)}"
+        except (idna.IDNAError, UnicodeError):
+            continue
+        taken = connection.execute(sa.select(user.c.id).where(user.c.email == canonical)).first()
+        if canonical != email and taken is None:
+            connection.execute(user.update().where(user.c.id == user_id).values(email=canonical))
 
 
 def downgrade():
