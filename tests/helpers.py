@@ -45,3 +45,27 @@ def rows(db, model, **where) -> int:
     for key, value in where.items():
         query = query.where(getattr(model, key) == value)
     return db.session.scalar(query)
+
+
+#: The one lesson of a minimal module written by content tests.
+MINIMAL_LESSON = "## Goals\n<!-- competencies: bordin.goals -->\n\nAgree goals with the patient.\n"
+
+
+def minimal_module(module_id: str, what: str) -> dict:
+    """A valid one-lesson module.yaml mapping, for content tests to pair `what` (a quiz, a conversation) with."""
+    return {
+        "id": module_id,
+        "title": "Agreeing goals",
+        "summary": f"A short module to pair {what} with.",
+        "minutes": 10,
+        "objectives": ["Agree a goal with a patient."],
+        "lessons": [
+            {
+                "id": "only",
+                "title": "Goals",
+                "file": "01-only.md",
+                "minutes": 10,
+                "key_points": ["Goals are agreed.", "Goals are the patient's own."],
+            }
+        ],
+    }

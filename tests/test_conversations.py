@@ -14,24 +14,10 @@ from app.content import ContentError, Problem, content_dirs, yamlfile
 from app.content.checker import Checker
 from app.content.conversations import Conversation, State, grade_reply, parse, passes
 from app.content.loader import build_catalog, load_competencies
+from tests.helpers import MINIMAL_LESSON, minimal_module
 
-MODULE = {
-    "id": "mod-a",
-    "title": "Agreeing goals",
-    "summary": "A short module to pair the conversation with.",
-    "minutes": 10,
-    "objectives": ["Agree a goal with a patient."],
-    "lessons": [
-        {
-            "id": "only",
-            "title": "Goals",
-            "file": "01-only.md",
-            "minutes": 10,
-            "key_points": ["Goals are agreed.", "Goals are the patient's own."],
-        }
-    ],
-}
-LESSON = "## Goals\n<!-- competencies: bordin.goals -->\n\nAgree goals with the patient.\n"
+MODULE = minimal_module("mod-a", "the conversation")
+LESSON = MINIMAL_LESSON
 
 
 def reply(reply_id: str, grade: str, next_: str | list, effects: dict | None = None) -> dict:

@@ -12,24 +12,10 @@ from app.cli import content_check
 from app.content import ContentError, content_dirs, load_once, quality
 from app.content.loader import build_catalog, check_dirs, load_content
 from app.content.problems import Problem, display_path
+from tests.helpers import MINIMAL_LESSON, minimal_module
 
-MODULE = {
-    "id": "quality-mod",
-    "title": "Quality",
-    "summary": "A module for the item-quality rules to pair quizzes with.",
-    "minutes": 10,
-    "objectives": ["Agree a goal with a patient."],
-    "lessons": [
-        {
-            "id": "only",
-            "title": "Goals",
-            "file": "01-only.md",
-            "minutes": 10,
-            "key_points": ["Goals are agreed.", "Goals are the patient's own."],
-        }
-    ],
-}
-LESSON = "## Goals\n<!-- competencies: bordin.goals -->\n\nAgree goals with the patient.\n"
+MODULE = minimal_module("quality-mod", "quizzes")
+LESSON = MINIMAL_LESSON
 #: Five words of one length: options built from them are equally long unless a test pads one.
 WORDS = ["Amber", "Birch", "Cedar", "Delta", "Ember"]
 WRONG = ["acceptable", "unhelpful", "harmful", "unhelpful"]

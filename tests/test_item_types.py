@@ -13,24 +13,10 @@ from werkzeug.datastructures import MultiDict
 from app.content import ContentError, Problem
 from app.content.items import REGISTRY, AnswerError, field_name
 from app.content.loader import build_catalog
+from tests.helpers import MINIMAL_LESSON, minimal_module
 
-MODULE = {
-    "id": "mod-a",
-    "title": "Agreeing goals",
-    "summary": "A short module to pair the quiz with.",
-    "minutes": 10,
-    "objectives": ["Agree a goal with a patient."],
-    "lessons": [
-        {
-            "id": "only",
-            "title": "Goals",
-            "file": "01-only.md",
-            "minutes": 10,
-            "key_points": ["Goals are agreed.", "Goals are the patient's own."],
-        }
-    ],
-}
-LESSON = "## Goals\n<!-- competencies: bordin.goals -->\n\nAgree goals with the patient.\n"
+MODULE = minimal_module("mod-a", "the quiz")
+LESSON = MINIMAL_LESSON
 
 #: The right order of the ordering item's five steps.
 STEPS = [
