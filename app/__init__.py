@@ -8,11 +8,11 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import config
+from app import config, db_safety
 from app.content import content_dirs, load_once
 from app.converters import IdConverter
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -88,7 +88,11 @@ def _is_personal(response) -> bool:
     """Whether the response may show personal data: to a signed-in person, or a page with a form on it."""
     if request.endpoint == "static":
         return False
-    if current_user.is_authenticated:
+    try:
+        if current_user.is_authenticated:
+            return True
+    except SQLAlchemyError:
+        # The database went away before this request loaded the person: assume the page is theirs.
         return True
     # A form's CSRF token belongs to this visitor's session; a shared cache must not hand it on.
     if g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
@@ -134,6 +138,9 @@ def create_app(overrides: dict | None = None) -> Flask:
             "sqlite:////path/alliance.sqlite or postgresql://user@host/dbname "
             "(PostgreSQL needs: pip install 'alliance[postgresql]')."
         ) from None
+    with app.app_context():
+        # SQLite: the WAL's checkpoints, truncation and limit (its pragmas follow the limit).
+        db_safety.bound_wal(db.engine, app.config["SQLITE_WAL_MAX_BYTES"])
     migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -38,8 +38,57 @@ class AllianceGroup(FlaskGroup):
 cli = AllianceGroup(
     create_app=create_app,
     help="Alliance: e-learning for building a therapeutic alliance.\n\n"
-    "Start with `alliance db upgrade` and `alliance run`.",
+    "Start with `alliance db upgrade`, then `alliance serve` (the production server) or `alliance run` "
+    "(the development server).",
 )
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets other machines on the network in (a class on the same Wi-Fi).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes, each serving one request at a time [default: two per core and one more, at most 12].",
+)
+@click.option(
+    "--access-log",
+    default="-",
+    show_default=True,
+    help="Where each request is logged: '-' for standard output, a file, or 'off'.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(5, 3600),
+    default=60,
+    show_default=True,
+    help="Seconds a request may take before its worker is restarted.",
+)
+def serve(host: str, port: int, workers: int | None, access_log: str, timeout: int) -> None:
+    """Run the production server (gunicorn): the app built once, then workers that share it.
+
+    Stop it with TERM: requests in progress finish first (30 s at most); Ctrl-C stops at once.
+    HUP replaces the workers gracefully (code and content changes need a restart). Invalid content or
+    settings stop it before it listens, with the report and exit status 3. `alliance run` is the
+    development server.
+    """
+    from app.serve import build_app, default_workers, run, settings
+
+    app = build_app()
+    options = settings(
+        app,
+        host=host,
+        port=port,
+        workers=workers or default_workers(),
+        access_log=None if access_log.strip().lower() == "off" else access_log,
+        timeout=timeout,
+    )
+    run(app, options)
 
 
 @cli.group()

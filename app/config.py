@@ -146,6 +146,9 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # Asking for another email verification link, per account.
         "EMAIL_LINK_RATE_LIMIT": os.environ.get("ALLIANCE_EMAIL_LINK_RATE_LIMIT", "3 per hour"),
         **mail.settings_from_environment(),
+        # --- a SQLite file's write-ahead log (app/db_safety.py): past this size (the file cannot take
+        # its changes, such as on a full disk) writes are refused with a 503 and reading goes on.
+        "SQLITE_WAL_MAX_BYTES": _positive_int("ALLIANCE_SQLITE_WAL_MAX_BYTES", 256 * 1024 * 1024),
     }
     settings.update(overrides)
     if not settings["MASTERY_REQUIRED"] <= settings["MASTERY_WINDOW"] <= 20:

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from app.content import catalog, certainty, markdown
 from app.content.conversations import OUTCOMES
 from app.content.items import GRADE_LABELS, field_name
+from app.services import estimates
 
 
 def register(app: Flask) -> None:
@@ -48,5 +49,17 @@ def register(app: Flask) -> None:
         cbm_right=certainty.RIGHT,
         cbm_wrong=certainty.WRONG,
     )
+    # Results as people read them: "+2.5", "72.5%", an average mark "−1.38", a stored percent under its marking.
+    app.jinja_env.filters.update(
+        signed=certainty.signed, share=certainty.share, average_mark=certainty.average_text, score_text=certainty.describe
+    )
+    # Time estimates: "about 25 minutes" for a quiz, a conversation or a course's items.
+    @app.template_global("course_minutes")
+    def course_minutes(items) -> int:
+        """About how many minutes a course's items take in all (see app.services.estimates)."""
+        return estimates.total(catalog(), items)
+
+    app.jinja_env.globals["estimated_minutes"] = estimates.minutes
+    app.jinja_env.filters["duration"] = estimates.duration
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,17 +1,9 @@
-"""WSGI entry point for production servers: `gunicorn 'app.wsgi:app'`."""
+"""WSGI entry point for other servers: `gunicorn --preload 'app.wsgi:app'` (`alliance serve` does this for you).
 
-import sys
+Invalid content or settings print the report and exit with status 3, gunicorn's "worker failed
+to boot": the master halts instead of restarting workers forever.
+"""
 
-from app import create_app
-from app.config import ConfigError
-from app.content import ContentError
-from app.errors import startup_failure
+from app.serve import build_app
 
-try:
-    app = create_app()
-except (ContentError, ConfigError) as exc:
-    # Print the reason, not a traceback, and stop the server from booting.
-    sys.stderr.write(startup_failure(exc) + "\n")
-    # Exit status 3 is gunicorn's "worker failed to boot": the master halts instead of
-    # restarting workers forever.
-    raise SystemExit(3) from None
+app = build_app()

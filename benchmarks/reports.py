@@ -27,8 +27,11 @@ PASSWORD = "benchmark password"
 EDUCATOR = "educator@example.org"
 
 
-def seed(app, students: int) -> dict[str, str]:
-    """A cohort of `students` with a 10-item course and their records; return the report paths."""
+def seed(app, students: int, educator_email: str = EDUCATOR, prefix: str = "student") -> dict[str, str]:
+    """A cohort of `students` with a 10-item course and their records; return the report paths.
+
+    `educator_email` and `prefix` (of the students' emails) let one database hold several cohorts.
+    """
     from sqlalchemy import insert, select
 
     from app.extensions import db
@@ -47,7 +50,7 @@ def seed(app, students: int) -> dict[str, str]:
 
     catalog = app.extensions["alliance.catalog"]
     with app.app_context():
-        educator = accounts.create_user(EDUCATOR, "Educator", PASSWORD, "educator")
+        educator = accounts.create_user(educator_email, "Educator", PASSWORD, "educator")
         course = courses.create(educator, "Benchmark course", "")
         quizzes = list(catalog.quizzes[:4])
         talks = list(catalog.conversations[:2])
@@ -60,7 +63,7 @@ def seed(app, students: int) -> dict[str, str]:
         cohort = cohorts.create(educator, "Benchmark cohort")
         cohorts.assign(cohort, course, educator, None, None)
         now = utcnow()
-        emails = [f"student{n:05d}@example.org" for n in range(students)]
+        emails = [f"{prefix}{n:05d}@example.org" for n in range(students)]
         db.session.execute(
             insert(User),
             [

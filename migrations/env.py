@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.db_safety import restore_point
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -87,7 +89,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # On SQLite each schema change commits at once: a copy of the file is taken first and put
+    # back if the migration does not finish (app/db_safety.py).
+    with restore_point(connectable) as take_copy, connectable.connect() as connection:
         is_sqlite = connection.dialect.name == "sqlite"
         if is_sqlite:
             # SQLite changes a table by copying it and dropping the old one; with foreign keys on,
@@ -96,6 +100,8 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        if "destination_rev" in context.get_context().opts:  # upgrade, downgrade, stamp: not current or check
+            take_copy()
 
         with context.begin_transaction():
             context.run_migrations()

@@ -178,6 +178,14 @@ CASES = [
     Case("/auth/sign-up", "POST", everyone(redirect_to(lambda w: HOME)), data=_new_account),
     Case("/auth/sign-in", "GET", by_role(page(lambda w: "Sign in"), redirect_to(lambda w: HOME))),
     Case("/auth/sign-in", "POST", everyone(redirect_to(lambda w: HOME)), data=_credentials),
+    # Forgot your password?: the tests send no mail, so the page says whom to ask, whatever is posted.
+    Case("/auth/forgot-password", "GET", everyone(page(lambda w: "Forgot your password?"))),
+    Case(
+        "/auth/forgot-password",
+        "POST",
+        everyone(page(lambda w: "Forgot your password?")),
+        data=lambda w: {"email": w.owner_email},
+    ),
     Case("/auth/sign-out", "GET", everyone(NOT_ALLOWED)),
     Case("/auth/sign-out", "POST", everyone(redirect_to(lambda w: "/"))),
     Case("/learn/", "GET", by_role(SIGN_IN, page(lambda w: "My learning"))),
@@ -234,6 +242,15 @@ CASES = [
         by_role(SIGN_IN, redirect_to(lambda w: f"/learn/attempts/{w.open_attempt}/results")),
         data=lambda w: w.answers,
     ),
+    # "Save and continue later": the learner's own open attempt is saved and they go back to the quiz page;
+    # a visitor signs in, and another learner's attempt is not found (anonymous's owner is someone else).
+    Case("/learn/attempts/<int:attempt_id>/save", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/learn/attempts/<int:attempt_id>/save",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/quizzes/{w.quiz_id}")),
+        data=lambda w: w.answers,
+    ),
     Case(
         "/learn/attempts/<int:attempt_id>/results",
         "GET",
@@ -241,8 +258,23 @@ CASES = [
         attempt="submitted",
     ),
     Case("/learn/progress", "GET", by_role(SIGN_IN, page(lambda w: "My progress"))),
+    # The learner's own transcript names them: each role's account is named after the role.
+    Case(
+        "/learn/transcript",
+        "GET",
+        {
+            "anonymous": SIGN_IN,
+            "student": page(lambda w: "Transcript: Student"),
+            "invited": page(lambda w: "Transcript: Invited"),
+            "educator": page(lambda w: "Transcript: Educator"),
+            "other educator": page(lambda w: "Transcript: Other Educator"),
+            "admin": page(lambda w: "Transcript: Admin"),
+        },
+    ),
+    Case("/learn/transcript.pdf", "GET", by_role(SIGN_IN, ("pdf", None))),
     Case("/learn/records.json", "GET", by_role(SIGN_IN, ("json", None))),  # learning records (xAPI)
     Case("/learn/glossary", "GET", by_role(SIGN_IN, page(lambda w: "Glossary"))),
+    Case("/learn/search", "GET", by_role(SIGN_IN, page(lambda w: "Search"))),
     # --- practising one competency, and private reflections (on the world's first module)
     Case("/learn/practice/competencies/<competency_id>", "GET", by_role(SIGN_IN, page(lambda w: "Practise: Empathy"))),
     Case(
@@ -309,6 +341,24 @@ CASES = [
         by_role(SIGN_IN, redirect_to(lambda w: "/auth/account")),
         data=lambda w: {"current_password": PASSWORD, "password": "quince lantern tundra", "confirm": "quince lantern tundra"},
     ),
+    Case("/auth/account/name", "GET", by_role(SIGN_IN, page(lambda w: "Change your name"))),
+    Case(
+        "/auth/account/name",
+        "POST",
+        by_role(SIGN_IN, redirect_to(lambda w: "/auth/account")),
+        data=lambda w: {"display_name": "A New Name"},
+    ),
+    Case("/auth/account/email", "GET", by_role(SIGN_IN, page(lambda w: "Change your email address"))),
+    Case(
+        "/auth/account/email",
+        "POST",  # no mail is sent in the tests: the address changes at once
+        by_role(SIGN_IN, redirect_to(lambda w: "/auth/account")),
+        data=lambda w: {"email": "changed.address@example.org", "password": PASSWORD},
+    ),
+    Case("/auth/account/email/cancel", "GET", everyone(NOT_ALLOWED)),
+    Case("/auth/account/email/cancel", "POST", by_role(SIGN_IN, redirect_to(lambda w: "/auth/account"))),
+    # <token> is a set-password link's token, which no email change has: a clear 404 for everyone.
+    Case("/auth/confirm-email/<token>", "GET", everyone(NOT_FOUND)),
     Case("/auth/account/sign-out-everywhere", "GET", everyone(NOT_ALLOWED)),
     Case("/auth/account/sign-out-everywhere", "POST", by_role(SIGN_IN, redirect_to(lambda w: "/"))),
     Case("/auth/account/email-link", "GET", everyone(NOT_ALLOWED)),
@@ -374,6 +424,25 @@ CASES = [
         mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}#item-{w.course_item_id}")),
         data=lambda w: {"action": "optional"},
     ),
+    # Removing an item asks first: the GET is the question, the POST the answer.
+    Case(
+        "/teach/courses/<int:course_id>/items/<int:item_id>/remove",
+        "GET",
+        mine(page(lambda w: f"Remove “{w.module_title}” from “{w.course_title}”?")),
+    ),
+    Case(
+        "/teach/courses/<int:course_id>/items/<int:item_id>/remove",
+        "POST",
+        mine(redirect_to(lambda w: f"/teach/courses/{w.course_id}#items")),
+    ),
+    # Previews of catalogue content as students see it: any educator may look before adding it to a course.
+    Case("/teach/preview/modules/<module_id>", "GET", teaching(page(lambda w: f"Preview: {w.module_title}"))),
+    Case("/teach/preview/quizzes/<quiz_id>", "GET", teaching(page(lambda w: f"Preview: {w.quiz_title}"))),
+    Case(
+        "/teach/preview/conversations/<conversation_id>",
+        "GET",
+        teaching(page(lambda w: f"Preview: {w.conversation_title}")),
+    ),
     Case("/teach/courses/<int:course_id>/publish", "GET", everyone(NOT_ALLOWED)),
     Case(
         "/teach/courses/<int:course_id>/publish",
@@ -395,11 +464,22 @@ CASES = [
         mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#educators")),
         data=lambda w: {"email": w.colleague_email},
     ),
-    Case("/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove", "GET", everyone(NOT_ALLOWED)),
+    # Removing a student asks first: the GET is the question, the POST the answer.
+    Case(
+        "/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove",
+        "GET",
+        mine(page(lambda w: f"Remove {w.member_name} from {w.cohort_name}?")),
+    ),
     Case(
         "/teach/cohorts/<int:cohort_id>/members/<int:user_id>/remove",
         "POST",
         mine(redirect_to(lambda w: f"/teach/cohorts/{w.cohort_id}#members")),
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/members/<int:user_id>/password-link", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/teach/cohorts/<int:cohort_id>/members/<int:user_id>/password-link",
+        "POST",  # the member was imported by the cohort's educator and has no password yet: a new link, shown once
+        mine(page(lambda w: f"New password link for {w.member_name}")),
     ),
     Case("/teach/cohorts/<int:cohort_id>/joining", "GET", everyone(NOT_ALLOWED)),
     Case(
@@ -453,6 +533,12 @@ CASES = [
         mine(page(lambda w: f"Learning record: {w.member_name}")),
     ),
     Case(
+        "/teach/cohorts/<int:cohort_id>/learners/<int:user_id>/transcript",
+        "GET",
+        mine(page(lambda w: f"Transcript: {w.member_name}")),
+    ),
+    Case("/teach/cohorts/<int:cohort_id>/learners/<int:user_id>/transcript.pdf", "GET", mine(("pdf", None))),
+    Case(
         "/teach/cohorts/<int:cohort_id>/competencies", "GET", mine(page(lambda w: f"Competencies: {w.cohort_name}"))
     ),
     Case(
@@ -471,7 +557,20 @@ CASES = [
         admin_only(redirect_to(lambda w: f"/admin/users/{w.member_id}")),
         data=lambda w: {"role": "educator"},
     ),
-    Case("/admin/users/<int:user_id>/deactivate", "GET", everyone(NOT_ALLOWED)),
+    Case("/admin/users/<int:user_id>/deactivate", "GET", admin_only(page(lambda w: f"Deactivate {w.member_name}?"))),
+    Case("/admin/users/new", "GET", admin_only(page(lambda w: "Create an account"))),
+    Case(
+        "/admin/users/new",
+        "POST",  # the answer shows the new account's one-time link
+        admin_only(page(lambda w: "Account created")),
+        data=lambda w: {"display_name": "Made By Admin", "email": "made.by.admin@example.org", "role": "educator"},
+    ),
+    Case("/admin/users/<int:user_id>/password-link", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/admin/users/<int:user_id>/password-link",
+        "POST",
+        admin_only(page(lambda w: f"New password link for {w.member_name}")),
+    ),
     Case(
         "/admin/users/<int:user_id>/deactivate",
         "POST",
@@ -490,7 +589,12 @@ CASES = [
         "POST",
         by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}")),
     ),
-    Case("/learn/conversations/<conversation_id>/restart", "GET", everyone(NOT_ALLOWED)),
+    # "Start again" asks first: the GET is the question, the POST the answer.
+    Case(
+        "/learn/conversations/<conversation_id>/restart",
+        "GET",
+        by_role(SIGN_IN, page(lambda w: f"Start “{w.conversation_title}” again?")),
+    ),
     Case(
         "/learn/conversations/<conversation_id>/restart",
         "POST",
@@ -505,7 +609,8 @@ CASES = [
     Case(
         "/learn/conversations/attempts/<int:attempt_id>",
         "POST",
-        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}")),
+        # The page opens at the patient's answer to the reply.
+        by_role(SIGN_IN, redirect_to(lambda w: f"/learn/conversations/attempts/{w.open_conversation}#now")),
         attempt="conversation",
         data=lambda w: {"step": "1", "reply": w.first_reply, "confidence": "2"},
     ),
@@ -672,6 +777,9 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
         assert_friendly_error(response, 404)
     elif kind == "csv":
         assert response.status_code == 200 and response.mimetype == "text/csv", response.text[:300]
+    elif kind == "pdf":  # a printable record: a PDF attachment
+        assert response.status_code == 200 and response.mimetype == "application/pdf", response.text[:300]
+        assert response.headers["Content-Disposition"].startswith("attachment;") and response.data.startswith(b"%PDF-")
     elif kind == "json":  # a download of learning records: an attachment holding a JSON array
         assert response.status_code == 200 and response.mimetype == "application/json", response.text[:300]
         assert response.headers["Content-Disposition"].startswith("attachment;") and isinstance(response.json, list)
@@ -689,7 +797,7 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
         assert parse_qs(target.query) == {"next": [path]}
     else:
         assert_friendly_error(response, 405)
-        assert "<h1>Method Not Allowed</h1>" in response.text
+        assert "<h1>That can’t be done here</h1>" in response.text
 
 
 @pytest.mark.parametrize("role", KINDS_SIGNED_IN)

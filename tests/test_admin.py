@@ -84,9 +84,17 @@ def _paths(target: User) -> list[tuple[str, str, dict | None]]:
         ("GET", "/admin/users", None),
         ("GET", f"/admin/users/{target.id}", None),
         ("POST", f"/admin/users/{target.id}/role", {"role": "educator"}),
+        ("POST", f"/admin/users/{target.id}/password-link", {}),  # answered with the link, shown once
+        ("GET", f"/admin/users/{target.id}/deactivate", None),  # asks first
         ("POST", f"/admin/users/{target.id}/deactivate", {}),
         ("POST", f"/admin/users/{target.id}/reactivate", {}),
+        ("GET", "/admin/users/new", None),
+        ("POST", "/admin/users/new", {"display_name": "New Person", "email": "new.person@example.org", "role": "student"}),
     ]
+
+
+#: POSTs answered with a page (it shows a one-time link) rather than a redirect.
+_SHOWS_A_LINK = ("/password-link", "/users/new")
 
 
 def test_every_admin_route_is_covered_here(app):
@@ -114,7 +122,7 @@ def test_each_admin_route_answers_each_role(client, db, auth, role):
             assert response.status_code == 403, (method, path)
             assert "These pages are for administrators." in response.text
             assert f'<li class="who">{escape(me.display_name)}' in response.text
-        elif method == "GET" and path != "/admin/":
+        elif (method == "GET" and path != "/admin/") or path.endswith(_SHOWS_A_LINK):
             assert response.status_code == 200, (method, path, response.text[:500])
             assert len(re.findall(r"<h1[ >]", response.text)) == 1
         else:
@@ -124,7 +132,7 @@ def test_each_admin_route_answers_each_role(client, db, auth, role):
             assert target.role == "student" and target.is_active, f"{method} {path} changed the account"
 
 
-@pytest.mark.parametrize("path", ["/admin/users/1/role", "/admin/users/1/deactivate", "/admin/users/1/reactivate"])
+@pytest.mark.parametrize("path", ["/admin/users/1/role", "/admin/users/1/reactivate", "/admin/users/1/password-link"])
 def test_the_changing_routes_do_not_answer_get(client, auth, path):
     auth.as_role("admin")
     response = client.get(path)
@@ -290,7 +298,7 @@ def test_the_account_page_shows_the_account_and_its_forms(client, db, auth):
     assert "<td>ed@example.org</td>" in html and "<td>Educator</td>" in html and "<td>Active</td>" in html
     assert '<label for="role">Role</label>' in html and '<option selected value="educator">' in html
     assert f'action="/admin/users/{target.id}/role"' in html
-    assert f'action="/admin/users/{target.id}/deactivate"' in html
+    assert f'href="/admin/users/{target.id}/deactivate"' in html  # a page that asks first
     assert "/reactivate" not in html
     assert "<script" not in html
     assert "<caption>Account details</caption>" in html and '<th scope="row">Email</th>' in html
@@ -330,7 +338,7 @@ def test_a_malformed_account_address_is_a_404(client, auth, user_id):
     auth.as_role("admin")
     response = client.get(f"/admin/users/{user_id}")
     assert response.status_code == 404
-    assert "<h1>Not Found</h1>" in response.text
+    assert "<h1>Page not found</h1>" in response.text
 
 
 # --- roles
@@ -633,7 +641,8 @@ class TestWithCsrfProtection:
         assert "<h1>Form expired</h1>" in response.text and "Nothing was saved" in response.text
 
     def token(self, client, person: User, action: str) -> str:
-        page = client.get(f"/admin/users/{person.id}").text
+        # Deactivating asks first: its form is on the page that asks.
+        page = client.get(f"/admin/users/{person.id}" + ("/deactivate" if action == "deactivate" else "")).text
         form = re.search(rf'<form method="post" action="/admin/users/{person.id}/{action}".*?</form>', page, re.S)
         return csrf_token(form.group(0))
 

@@ -53,7 +53,9 @@ def test_the_best_path_reaches_its_ending_with_full_marks_and_the_tracker_keeps_
     assert escape(conversation.node(conversation.start).patient) in first
     for step, reply_id in enumerate(conversation.best_path, start=1):
         response = say(client, path, step, reply_id)
-        assert response.status_code == 302 and response.location == path
+        # Each reply opens the page at the patient's answer (#now); the last opens the debrief.
+        after = path if step == len(conversation.best_path) else f"{path}#now"
+        assert response.status_code == 302 and response.location == after
     page = client.get(path).text
     steps, end = conversation.play(list(conversation.best_path))
     ending = conversation.ending(end.at)
@@ -88,7 +90,7 @@ def test_each_reply_changes_what_the_patient_says_next(client, student, conversa
         page = client.get(path).text
         current = page.split('class="vignette now"', 1)[1]
         assert escape(conversation.node(state.at).patient) in current
-        assert f"Step {step + 1}: what do you say?" in page
+        assert f"Step {step + 1} of about " in page
 
 
 def test_a_poor_path_reaches_another_ending_and_does_not_pass(client, db, student, conversation):
@@ -107,7 +109,7 @@ def test_a_poor_path_reaches_another_ending_and_does_not_pass(client, db, studen
 
 def test_a_repeated_reply_is_recorded_once(client, db, student, conversation):
     path = begin(client, conversation)
-    assert say(client, path, 1, conversation.best_path[0]).location == path
+    assert say(client, path, 1, conversation.best_path[0]).location == f"{path}#now"
     again = say(client, path, 1, conversation.best_path[0])
     assert again.status_code == 302
     assert "That reply was already recorded" in client.get(path).text
@@ -139,7 +141,7 @@ def test_restarting_sets_the_old_path_aside_and_begins_again(client, db, student
     fresh = response.location
     assert fresh != path
     page = client.get(fresh).text
-    assert "Step 1: what do you say?" in page
+    assert "Step 1 of about " in page
     old = db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == int(path.rsplit("/", 1)[1])))
     assert old.abandoned_at is not None and old.submitted_at is None
     assert rows(db, ItemResponse, attempt_id=old.id) == 1  # kept: the log is never rewritten
@@ -154,7 +156,7 @@ def test_front_page_lists_finished_conversations_with_their_endings(client, stud
         say(client, path, step, reply_id)
     page = client.get(f"/learn/conversations/{conversation.id}").text
     ending = conversation.ending(conversation.play(list(conversation.best_path))[1].at)
-    assert escape(ending.title) in page and "Play it again" in page
+    assert escape(ending.title) in page and "Start again" in page
     module_page = client.get(f"/learn/modules/{conversation.module_id}").text
     assert escape(conversation.title) in module_page and "Passed (best 100%)" in module_page
 

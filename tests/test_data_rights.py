@@ -227,7 +227,7 @@ def test_the_download_holds_every_section_for_a_learner_with_real_activity(clien
     assert assignment["course"] == "Alliance on placement" and assignment["cohort"] == "Ward 7 class"
     assert assignment["due_on"] == (utcnow().date() + timedelta(days=30)).isoformat()
     (link,) = data["password_links"]
-    assert set(link) == {"created_at", "expires_at", "used_at"}
+    assert set(link) == {"kind", "created_at", "expires_at", "used_at"} and link["kind"] == "set"
 
 
 def test_the_download_holds_nothing_of_another_learner_nor_any_secret(client, auth, db, catalog, klass):

@@ -33,6 +33,6 @@ def test_the_worked_example_passes_the_content_check():
 def test_the_readme_opens_with_the_run_and_test_commands():
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"```sh\n(.+?)\n```", readme)
-    assert "alliance db upgrade" in commands[0] and "alliance run" in commands[0]
+    assert "alliance db upgrade" in commands[0] and "alliance serve" in commands[0]  # the production server
     assert commands[1] == "./scripts/test.sh"
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import insert, select, update
 
 from app.content.conversations import grade_reply
@@ -227,6 +228,7 @@ def test_matrix_shows_each_students_state_and_best_score(client, world, teacher)
     assert rows[0] == [
         "Student",
         "Required items done",
+        "Flags",
         f"Module: {world.module.title}",
         f"Quiz: {world.quiz.title}",
         f"Conversation: {world.conversation.title}",
@@ -234,22 +236,31 @@ def test_matrix_shows_each_students_state_and_best_score(client, world, teacher)
     body = by_first_cell(rows[1:])
     assert list(body)[:7] == list(PLAN)  # current students by name; Hal (removed) and Ivy absent
     assert "Hal" not in body and "Ivy" not in body
-    assert body["Ada"][1:] == ["100%", "Completed", "Passed best 100%, 1 attempt", "Passed best 100%, 1 attempt"]
+    never = "Never signed in"  # the seeded students were written straight to the database
+    assert body["Ada"][1:] == [
+        "100%",
+        never,
+        "Completed",
+        "Passed best 100%, 1 attempt",
+        "Passed best 100%, 1 attempt",
+    ]
     assert body["Ben"][1:] == [
         "33%",
+        never,
         f"In progress {2} of {lessons} lessons",
         f"Passed best {pct(9)}, 1 attempt",
-        "Not started",  # one reply given, not finished: no summary yet
+        "In progress",  # one reply given, not finished: an open attempt
     ]
-    assert body["Cai"][2:4] == [f"In progress 0 of {lessons} lessons", f"In progress best {pct(7)}, 1 attempt"]
-    assert body["Eli"][3] == "Passed best 100%, 2 attempts"
-    assert body["Fay"][3] == "In progress best 0%, 2 attempts"
-    assert body["Gus"][1:] == ["0%", "Not started", "Not started", "Not started"]
+    assert body["Cai"][3:5] == [f"In progress 0 of {lessons} lessons", f"Attempted, not passed best {pct(7)}, 1 attempt"]
+    assert body["Eli"][4] == "Passed best 100%, 2 attempts"
+    assert body["Fay"][4] == "Attempted, not passed best 0%, 2 attempts"
+    assert body["Gus"][1:] == ["0%", never, "Not started", "Not started", "Not started"]
     assert body["Done (of 7)"][1:] == [
         "1 completed the course",
+        "0 overdue; 7 never signed in",
         "1 completed; 2 in progress; 4 not started",
-        "3 passed; 3 in progress; 1 not started",
-        "1 passed; 0 in progress; 6 not started",
+        "3 passed; 3 attempted, not passed; 0 in progress; 1 not started",
+        "1 passed; 0 attempted, not passed; 1 in progress; 5 not started",
     ]
 
 
@@ -258,23 +269,32 @@ def test_matrix_printable_view_has_the_table_and_no_navigation(client, world, te
     assert "<nav" not in page and "site-header" not in page and page.count("<h1") == 1
     assert '<main id="main">' in page
     body = by_first_cell(table(page, "Progress of each current student")[1:])
-    assert body["Ada"][3] == "Passed best 100%, 1 attempt"
+    assert body["Ada"][4] == "Passed best 100%, 1 attempt"
 
 
 def test_matrix_csv_has_a_row_per_student(client, world, teacher):
     response = client.get(world.url("/teach/cohorts/{cohort}/courses/{course}/report.csv"))
     assert response.headers["Content-Disposition"] == 'attachment; filename="spring-ward-alliance-basics-progress.csv"'
     rows = read_csv(response)
-    assert rows[0][:4] == ["Student", "Email", "Course progress %", f"Module: {world.module.title}"]
+    assert rows[0][:6] == [
+        "Student",
+        "Email",
+        "Last signed in (UTC)",
+        "Course progress %",
+        "Overdue",
+        f"Module: {world.module.title}",
+    ]
     body = by_first_cell(rows[1:])
     assert body["Ben"] == [
         "Ben",
         "ben@example.org",
+        "Never",
         "33",
+        "",
         f"In progress ({2} of {len(world.module.lessons)} lessons)",
         f"Passed (best {pct(9)}, 1 attempt)",
         "81.8",
-        "Not started",
+        "In progress",
         "",
     ]
     assert len(rows) == 1 + 7
@@ -287,13 +307,14 @@ def test_learner_page_lists_every_attempt_answer_and_lesson(client, world, teach
     ada = world.users["Ada"]
     page = client.get(f"/teach/cohorts/{world.cohort.id}/learners/{ada.id}").text
     assert page.count("<h1") == 1 and "Learning record: Ada" in page
-    attempts = table(page, "Marked attempts")
-    assert len(attempts) == 1 + 2
-    quiz_row = next(r for r in attempts if "Quiz:" in r[1])
-    assert quiz_row[2] == "Passed" and quiz_row[3] == "22 of 22 (100%; pass mark 70%)"
-    assert quiz_row[6] == "5 min 03 s"
-    talk_row = next(r for r in attempts if "Conversation:" in r[1])
-    assert talk_row[2] == "Passed" and "Ending:" in talk_row[1]
+    # Attempts are grouped by course item: a table for the quiz, one for the conversation.
+    quiz_rows = table(page, f"Marked attempts at Quiz: {world.quiz.title}")
+    assert len(quiz_rows) == 1 + 1
+    quiz_row = quiz_rows[1]
+    assert quiz_row[1] == "Passed" and quiz_row[2] == "22 of 22 (100%) pass mark 70%"
+    assert quiz_row[5] == "5 min 03 s"
+    talk_row = table(page, f"Marked attempts at Conversation: {world.conversation.title}")[1]
+    assert talk_row[1].startswith("Passed Ending: ")
     quiz_attempt = db_attempt(world, ada, world.quiz.id)
     answers_rows = table(page, f"Answers in attempt no. {quiz_attempt} ")
     assert len(answers_rows) == 1 + len(world.quiz.items)
@@ -312,16 +333,16 @@ def test_learner_page_lists_every_attempt_answer_and_lesson(client, world, teach
     assert reports.plain(best.text_html) in page
     lessons = table(page, "Lessons opened")
     assert [r[0] for r in lessons[1:]] == [lesson.title for lesson in world.module.lessons]
-    assert all(r[6] != "Not yet" for r in lessons[1:])
+    assert all(r[5] != "Not yet" for r in lessons[1:])
 
 
 def test_learner_page_shows_view_counts_and_unfinished_conversations(client, world, teacher):
     cai = client.get(f"/teach/cohorts/{world.cohort.id}/learners/{world.users['Cai'].id}").text
     lessons = table(cai, "Lessons opened")
-    assert lessons[1][0] == world.module.lessons[0].title and lessons[1][2] == "2" and lessons[1][6] == "Not yet"
+    assert lessons[1][0] == world.module.lessons[0].title and lessons[1][1] == "2" and lessons[1][5] == "Not yet"
     ben = client.get(f"/teach/cohorts/{world.cohort.id}/learners/{world.users['Ben'].id}").text
-    talk = next(r for r in table(ben, "Marked attempts")[1:] if "Conversation:" in r[1])
-    assert talk[2] == "In progress" and talk[5] == "—"
+    talk = table(ben, "Marked attempts at Conversation:")[1]
+    assert talk[1] == "In progress" and talk[4] == "—"
     steps = table(ben, f"Answers in attempt no. {db_attempt(world, world.users['Ben'], world.conversation.id)} ")
     first = world.conversation.node(world.conversation.start)
     reply = first.reply(world.conversation.best_path[0])
@@ -394,38 +415,45 @@ def expected_cells(world, catalog, refs_of_column) -> dict[str, list[str]]:
     return found
 
 
+def heat_table(page: str, caption: str) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """The heatmap table: its header row, its rows keyed by competency (or group) name, and its group headings."""
+    rows = table(page, caption)
+    return rows[0], {row[0]: row for row in rows[1:] if len(row) > 1}, [row[0] for row in rows[1:] if len(row) == 1]
+
+
 def test_heatmap_table_has_each_students_share_of_best_answers(client, world, teacher, catalog):
     page = client.get(f"/teach/cohorts/{world.cohort.id}/competencies").text
     assert page.count("<h1") == 1
-    rows = table(page, "Share of best answers per student and competency")
-    # Each heading: the code shown, and the full name for screen readers.
-    assert rows[0][1:] == [f"C{n}{c.name}" for n, c in enumerate(catalog.competencies, start=1)]
-    body = by_first_cell(rows[1:])
-    expected = expected_cells(world, catalog, [{c.id} for c in catalog.competencies])
-    for name in PLAN:
-        assert body[name][1:] == expected[name], name
-    assert all(cell.startswith("0% ") or cell == "– not answered" for cell in body["Fay"][1:])
-    # The picture: one shaded, labelled cell per student and competency, with a title and description.
+    header, body, groups = heat_table(page, "Share of best answers per competency and student")
+    # One row per competency, named in full (no codes), under its group; one column per student.
+    assert header == ["Competency", "Whole cohort", *PLAN]
+    columns = reports.heat_columns(catalog, by_group=False)
+    assert sorted(body) == sorted(c.name for c in catalog.competencies)
+    assert groups == list(dict.fromkeys(reports.GROUP_NAMES[c.group][0] for c in catalog.competencies))
+    expected = expected_cells(world, catalog, [set(c.refs) for c in columns])
+    for index, column in enumerate(columns):
+        assert body[column.name][2:] == [expected[name][index] for name in PLAN], column.name
+    assert all(body[c.name][list(PLAN).index("Fay") + 2] in ("– not answered",) or body[c.name][list(PLAN).index("Fay") + 2].startswith("0% ") for c in columns)
+    # The picture: one shaded, labelled cell per competency for the cohort and each student, with a title and description.
     svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
-    assert svg.count("<rect") == len(PLAN) * len(catalog.competencies) + 6  # + the legend
+    assert svg.count("<rect") == (1 + len(PLAN)) * len(catalog.competencies) + 6  # + the legend
+    assert all(f">{escape(c.name)}</text>" in svg for c in catalog.competencies if len(c.name) <= 40)
     shown = [cell.split(" ")[0].rstrip("%") for cell in expected["Dee"]]  # "45" or "–"
-    numbers = re.findall(r">([^<]+)</text>", svg.split('<g font-size="11" text-anchor="middle">')[2])
-    row = list(PLAN).index("Dee")
-    assert numbers[row * len(shown) : (row + 1) * len(shown)] == shown
+    numbers = re.findall(r">([^<]+)</text>", svg.split('<g text-anchor="middle">')[1].split("</g>")[0])
+    column = 1 + list(PLAN).index("Dee")  # after the whole cohort's column
+    assert numbers[column * len(shown) : (column + 1) * len(shown)] == shown
 
 
 def test_heatmap_by_group_adds_up_the_groups_competencies(client, world, teacher, catalog):
     page = client.get(f"/teach/cohorts/{world.cohort.id}/competencies?by=group").text
-    rows = table(page, "Share of best answers per student and competency group")
-    groups: dict[str, set] = {}
-    for c in catalog.competencies:
-        groups.setdefault(c.group, set()).add(c.id)
-    assert len(rows[0]) == 1 + len(groups)
-    body = by_first_cell(rows[1:])
-    expected = expected_cells(world, catalog, list(groups.values()))
-    for name in PLAN:
-        assert body[name][1:] == expected[name], name
+    header, body, groups = heat_table(page, "Share of best answers per competency group and student")
+    columns = reports.heat_columns(catalog, by_group=True)
+    assert header == ["Competency group", "Whole cohort", *PLAN] and groups == []
+    assert list(body) == [c.name for c in columns] == list(dict.fromkeys(reports.GROUP_NAMES[c.group][0] for c in catalog.competencies))
+    expected = expected_cells(world, catalog, [set(c.refs) for c in columns])
+    for index, column in enumerate(columns):
+        assert body[column.name][2:] == [expected[name][index] for name in PLAN], column.name
 
 
 # --- 4. item analysis
@@ -682,15 +710,16 @@ def test_every_report_runs_the_same_queries_for_10_and_1000_students(client, db,
 def test_the_heatmap_shows_100_students_a_page_with_whole_cohort_totals(client, db, world, teacher):
     bulk_students(db, world, 0, 250)  # with the seven: 257 students, three pages
     first = client.get(f"/teach/cohorts/{world.cohort.id}/competencies").text
-    rows = table(first, "Share of best answers per student and competency")
-    assert len(rows) == 1 + 100 + 1 and rows[1][0] == "Ada"
+    header, _, _ = heat_table(first, "Share of best answers per competency and student")
+    assert len(header) == 2 + 100 and header[2] == "Ada"
     assert "Students 1 to 100 of 257 (page 1 of 3)" in first and 'rel="next"' in first
     last = client.get(f"/teach/cohorts/{world.cohort.id}/competencies?by=group&page=3").text
-    rows = table(last, "Share of best answers per student and competency group")
-    assert len(rows) == 1 + 57 + 1 and "Students 201 to 257 of 257" in last
-    assert rows[-1][0] == "Whole cohort (all 257 students)"
+    header, body, _ = heat_table(last, "Share of best answers per competency group and student")
+    assert len(header) == 2 + 57 and "Students 201 to 257 of 257" in last
+    assert header[1] == "Whole cohort (all 257)"
     groups_first = client.get(f"/teach/cohorts/{world.cohort.id}/competencies?by=group").text
-    assert table(groups_first, "Share of best answers per student and competency group")[-1] == rows[-1]
+    _, first_body = heat_table(groups_first, "Share of best answers per competency group and student")[:2]
+    assert {name: row[1] for name, row in first_body.items()} == {name: row[1] for name, row in body.items()}
     assert client.get(f"/teach/cohorts/{world.cohort.id}/competencies?page=4").status_code == 404
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app import config
 from app.models import QuizAttempt, ReviewCard
 from app.models.types import utcnow
-from app.services import quizzes, review
+from app.services import quizzes, results, review
 from app.services.reports import plain
 from tests.helpers import answers_by_grade, given_answers, rows
 from tests.test_concurrency import THREADS, at_once
@@ -285,8 +285,11 @@ def test_the_review_page_lists_due_items_without_their_answers(client, db, auth,
     page = client.get("/learn/review").text
     assert "<h1>Review</h1>" in page
     assert "2 items due for review." in page
-    assert page.count(f"<h3>{escape(quiz.title)}</h3>") == 2
-    assert str(escape(review.DueItem(quiz, first, NOW, None, 1, Rating.Again, Rating.Again).prompt_text)) in page
+    # Named by their patients, not by prompts that repeat ("What do you say?").
+    assert page.count(f"From the quiz “{escape(quiz.title)}”") == 2
+    for item in (first, second):
+        assert f"<h3>{escape(results.item_title(item))}</h3>" in page
+        assert item.vignette.patient.split(",")[0] in results.item_title(item)
     assert "You answered it wrongly" in page and "You answered it rightly but were not sure" in page
     assert "Last answer: wrong" in page and "Last answer: right, not sure" in page
     for item in (first, second):
@@ -294,7 +297,10 @@ def test_the_review_page_lists_due_items_without_their_answers(client, db, auth,
             assert str(escape(plain(option.text_html))) not in page
             assert str(escape(plain(option.feedback_html))) not in page
     assert 'action="/learn/review/sessions"' in page
-    assert "FSRS" in page and "<td>Right, and you said “Very sure”</td><td>Easy</td>" in page
+    # The schedule in a learner's words, never the scheduler's rating names.
+    assert "FSRS" in page and "<td>Right, and you said “Very sure”</td><td>It comes back latest of all</td>" in page
+    for rating in Rating:
+        assert f"<td>{rating.name}</td>" not in page
 
 
 def test_the_review_page_without_cards_says_what_will_come(client, auth):
@@ -387,7 +393,7 @@ def test_home_says_how_many_items_are_due_and_links_to_the_review_page(client, d
     _due_now(db, student.id, [wrong(quiz, quiz.items[0]), wrong(quiz, quiz.items[1])])
     home = client.get("/learn/").text
     assert '<a href="/learn/review"><strong>2 items due for review</strong></a>' in home
-    assert '<a href="/learn/review" >Review</a>' in home  # in the main navigation
+    assert '<a href="/learn/review">Review</a>' in home  # in the main navigation
 
 
 def test_the_review_page_runs_the_same_few_queries_however_long_the_queue(client, db, auth, catalog, count_queries):

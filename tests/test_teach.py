@@ -43,7 +43,7 @@ def test_building_a_course_adds_reorders_and_removes_items(client, db, educator,
     client.post(f"{path}/items/{third}", data={"action": "optional"})
     page = client.get(path).text
     assert re.search(rf'id="item-{third}">.*?Optional', page, re.S)
-    client.post(f"{path}/items/{first}", data={"action": "remove"})
+    client.post(f"{path}/items/{first}/remove")  # after the page that asks first
     assert item_ids(client, path) == [third, second]
     positions = db.session.scalars(select(CourseItem.position).order_by(CourseItem.position)).all()
     assert positions == [1, 2]
@@ -69,11 +69,11 @@ def test_a_course_is_published_only_with_items_and_then_can_be_assigned(client, 
     course = db.session.scalar(select(Course))
     assert course.is_published
     cohort_path = client.post("/teach/cohorts/new", data={"name": "Class A"}).location
-    response = client.post(f"{cohort_path}/assignments", data={"course": str(course.id), "due_on": "2026-12-01"})
+    response = client.post(f"{cohort_path}/assignments", data={"course": str(course.id), "due_on": "2030-12-01"})
     assert response.status_code == 302
     assert escape(course.title) in client.get(cohort_path).text
     assignment = db.session.scalar(select(Assignment))
-    assert assignment.due_on.isoformat() == "2026-12-01" and assignment.starts_on is None
+    assert assignment.due_on.isoformat() == "2030-12-01" and assignment.starts_on is None
 
 
 def test_assignment_dates_out_of_order_are_refused_and_the_form_kept(client, db, educator, catalog):

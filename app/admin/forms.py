@@ -1,9 +1,10 @@
 """Forms of the admin's screens. Forms that change something carry a CSRF token; the search does not."""
 
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField, SubmitField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms import EmailField, SearchField, SelectField, StringField, SubmitField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
+from app.auth.forms import plain_address, strip_spaces
 from app.models import ROLES
 from app.services.admin import STATUSES
 
@@ -46,10 +47,41 @@ class UserSearchForm(FlaskForm):
 class RoleForm(FlaskForm):
     """Change an account's role."""
 
+    # AnyOf, not DataRequired: the list always has a role chosen, and a `required` select would need an empty option.
     role = SelectField(
         "Role",
         choices=[Choice(role, ROLE_LABELS[role]) for role in ROLES],
-        validators=[DataRequired("Choose a role."), AnyOf(ROLES, message="Choose a role from the list.")],
+        validators=[AnyOf(ROLES, message="Choose a role from the list.")],
         validate_choice=False,
     )
     submit = SubmitField("Change role")
+
+
+class NewAccountForm(FlaskForm):
+    """A new account: the person's name and email, and their role."""
+
+    display_name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter the person's name, as the app should show it."),
+            Length(max=100, message="Keep the name under 100 characters."),
+        ],
+    )
+    email = EmailField(
+        "Email",
+        filters=[strip_spaces],
+        validators=[
+            DataRequired("Enter the person's email address: they sign in with it."),
+            plain_address,
+            Email("Enter a valid email address, like name@example.org."),
+            Length(max=254, message="Email addresses have at most 254 characters."),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        choices=[Choice(role, ROLE_LABELS[role]) for role in ROLES],
+        default="student",
+        validators=[AnyOf(ROLES, message="Choose a role from the list.")],
+        validate_choice=False,
+    )
+    submit = SubmitField("Create account")

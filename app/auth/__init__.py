@@ -8,4 +8,4 @@ bp = Blueprint("auth", __name__)
 # Accounts are what sends mail (verification links), so mail is set up with them, once per app.
 bp.record_once(lambda state: mail.init_app(state.app))
 
-from app.auth import account, email_links, password_links, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from app.auth import account, details, email_links, forgot, password_links, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -37,7 +37,7 @@ def _signed_in_account() -> str:
 
 # Someone at an unlocked computer must not be able to guess the password faster than at sign-in:
 # guesses on the delete and the change-password forms spend one budget per account.
-_current_password = limiter.shared_limit(
+current_password_limit = limiter.shared_limit(
     lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
     scope="current-password",
     key_func=_signed_in_account,
@@ -70,7 +70,7 @@ def sign_out_everywhere():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@_current_password
+@current_password_limit
 def change_password():
     """Change the password, given the current one; every other session ends, this one stays signed in."""
     form = ChangePasswordForm()
@@ -104,7 +104,7 @@ def download_data():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
-@_current_password
+@current_password_limit
 def delete_account():
     """Explain what deleting removes and keeps; with the password and a tick, delete the account."""
     refusal = account_data.refusal(current_user)

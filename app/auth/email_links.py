@@ -15,13 +15,18 @@ from app.services import accounts
 SUBJECT = "Verify your email address for Alliance"
 
 
-def _link(token: str) -> str:
-    """The verification link's full address."""
-    path = url_for("auth.verify_email", token=token)
+def site_link(endpoint: str, **values) -> str:
+    """A page's full address, for a link sent by email or passed on by hand."""
+    path = url_for(endpoint, **values)
     # The configured address, not the request's Host header: a forged Host must not put its own site in the mail.
     if current_app.config["SITE_URL_IS_SET"]:
         return current_app.config["SITE_URL"] + path
-    return url_for("auth.verify_email", token=token, _external=True)
+    return url_for(endpoint, **values, _external=True)
+
+
+def _link(token: str) -> str:
+    """The verification link's full address."""
+    return site_link("auth.verify_email", token=token)
 
 
 def send_verification(user: User, token: str) -> bool:

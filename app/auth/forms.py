@@ -3,9 +3,24 @@
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, StopValidation, ValidationError
 
-from app.services import accounts
+from app.services import accounts, addresses
+
+
+def strip_spaces(value):
+    """A typed value without the spaces around it (pasted addresses often carry some)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def plain_address(form, field) -> None:
+    """WTForms validator: refuse an address that may not be the one it seems, saying why, before other checks.
+
+    Its own message (an invisible or look-alike character) tells more than "not a valid address" would.
+    """
+    problem = addresses.problem(field.data or "")
+    if problem:
+        raise StopValidation(problem)
 
 
 def check_new_password(password: str, *about_the_person: str) -> None:

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
 from app import mail
 from app.auth import bp, budgets
@@ -12,6 +13,7 @@ from app.auth.email_links import send_verification
 from app.auth.forms import SignInForm, SignUpForm
 from app.extensions import db, limiter, login_manager
 from app.models import User
+from app.models.types import utcnow
 from app.services import accounts, sessions
 
 login_manager.login_view = "auth.sign_in"
@@ -29,14 +31,23 @@ def load_user(session_id: str) -> User | None:
     fresh = not db.session().in_transaction()
     user, wrote = sessions.load(session_id, touch=fresh)
     if wrote:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:
+            # The database cannot take writes (a full disk, a long lock): the visit is noted
+            # another time, and reading pages goes on.
+            db.session.rollback()
     return user
 
 
 def sign_in_as(user: User, *, remember: bool) -> None:
-    """Open a new session for the account (ending the one this browser had), commit, and sign in."""
+    """Open a new session for the account (ending the one this browser had), commit, and sign in.
+
+    Every way in counts as a sign-in: signing up and following a password link too.
+    """
     if current_user.is_authenticated:
         sessions.end(current_user._get_current_object())
+    user.last_sign_in_at = utcnow()
     sessions.start(user, remembered=remember, user_agent=request.headers.get("User-Agent", ""))
     db.session.commit()
     login_user(user, remember=remember)

@@ -9,6 +9,9 @@ worth nothing earns the wrong mark. Quiz grades are relative to every item right
 The marks make each level the best bet in one range of the chance of being right, p: level 2
 beats level 1 when 4p - 2 > p (p > 2/3), and level 3 beats level 2 when 9p - 6 > 4p - 2 (p > 4/5).
 Calibration compares each level's share of right answers with its range.
+
+People never see that -600% to 300% percentage: results show Moodle's figures (`Figures`): accuracy,
+the average mark per item on its own scale (-6 to 3) and the certainty bonus.
 """
 
 from collections.abc import Iterable
@@ -64,7 +67,7 @@ class Calibration:
 
     @property
     def verdict(self) -> str | None:
-        """Whether this level was used as it pays best: "well judged", "over-confident" or "under-confident"."""
+        """Whether this level suited how often it was right: "well judged", "over-confident" or "under-confident"."""
         if self.share is None:
             return None
         low, high = BEST_RANGE[self.level]
@@ -73,6 +76,15 @@ class Calibration:
         if self.share > high or (self.level < 3 and self.share == high):
             return "under-confident"
         return "well judged"
+
+    @property
+    def is_slight(self) -> bool:
+        """Whether a miss is small enough to be chance, by Moodle's rough test: (distance from the range)² × answers ≤ 0.5."""
+        if self.share is None or self.verdict == "well judged":
+            return False
+        low, high = BEST_RANGE[self.level]
+        distance = low - self.share if self.verdict == "over-confident" else self.share - high
+        return distance**2 * self.answered <= 0.5
 
 
 def calibration(answers: Iterable[tuple[int | None, bool]]) -> list[Calibration]:
@@ -83,3 +95,88 @@ def calibration(answers: Iterable[tuple[int | None, bool]]) -> list[Calibration]
             counts[confidence][0] += 1
             counts[confidence][1] += int(bool(is_correct))
     return [Calibration(level, LABELS[level], n, right) for level, (n, right) in counts.items()]
+
+
+# --- how results are shown (Moodle's CBM summary: accuracy, average mark, bonus)
+
+#: Moodle's weight on the certainty bonus. Gardner-Medwin found it empirically: it roughly maximises
+#: the reliability of accuracy plus bonus as a measure of knowledge.
+BONUS_WEIGHT = 0.1
+#: The typographic minus sign: a hyphen before a number is easy to miss and reads badly aloud.
+MINUS = "\u2212"
+
+
+def expected_mark(accuracy: float) -> float:
+    """The best average mark a learner right this often could expect by giving every answer the same certainty."""
+    return max(accuracy * RIGHT[level] + (1 - accuracy) * WRONG[level] for level in LEVELS)
+
+
+def bonus(average: float, accuracy: float) -> float:
+    """Moodle's CBM bonus: a tenth of how far the average mark beats (or falls short of) the best single level's."""
+    return BONUS_WEIGHT * (average - expected_mark(accuracy))
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One attempt under certainty-based marking, as Moodle summarises it."""
+
+    #: The share of the points earned, ignoring certainty (0 to 1).
+    accuracy: float
+    #: The certainty-based mark per point of the items (-6 to 3): 1 is every answer right at "Not sure".
+    average: float
+
+    @property
+    def bonus(self) -> float:
+        """What judging certainty added to (or took from) accuracy, as a share."""
+        return bonus(self.average, self.accuracy)
+
+    @property
+    def with_bonus(self) -> float:
+        """Accuracy plus the bonus (Moodle's "CB accuracy")."""
+        return self.accuracy + self.bonus
+
+
+def figures(raw: float, marked: float, weight: float) -> Figures:
+    """The figures of answers worth `weight` points that earned `raw` points and `marked` certainty-based points."""
+    if not weight:
+        return Figures(0.0, 0.0)
+    return Figures(raw / weight, marked / weight)
+
+
+def _trimmed(text: str) -> str:
+    """A formatted number without trailing zeros after its decimal point ("2.50" -> "2.5", "3.00" -> "3", "100" stays)."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def signed(value: float, digits: int = 1, unit: str = "") -> str:
+    """A number with its sign ("+2.5", "−0.3"), without needless decimals; zero has no sign."""
+    text = _trimmed(f"{abs(value):.{digits}f}")
+    if text == "0":
+        return f"0{unit}"
+    return f"{'+' if value > 0 else MINUS}{text}{unit}"
+
+
+def share(value: float, digits: int = 1) -> str:
+    """A share as a percentage without needless decimals ("75%", "72.5%"), never rounded to a bare 0% or 100%."""
+    percent = 100 * value
+    text = _trimmed(f"{percent:.{digits}f}")
+    if text in ("0", "-0") and percent > 0:
+        return f"less than {1 / 10**digits:g}%"
+    if text == "100" and percent < 100:
+        return f"more than {100 - 1 / 10**digits:g}%"
+    return f"{text.replace('-', MINUS)}%"
+
+
+def average_text(average: float) -> str:
+    """An average certainty-based mark as shown: two decimals, a true minus sign ("0.70", "−1.38")."""
+    text = f"{abs(average):.2f}"
+    return f"{MINUS}{text}" if average < 0 and text != "0.00" else text
+
+
+def describe(percent: float | None, marking: str) -> str:
+    """A stored percentage in words: "70%" under standard marking, "average mark 0.70 (−6 to 3)" under certainty."""
+    if percent is None:
+        return ""
+    if marking == "certainty":
+        return f"average mark {average_text(percent / 100)} ({MINUS}6 to 3)"
+    return f"{percent:.0f}%"

@@ -13,6 +13,7 @@ def _guard() -> None:
 
 
 from app.learn import (  # noqa: E402,F401  (routes attach themselves to bp)
+    attempts,  # taking a quiz: its form, submitting, answers saved as the learner goes
     cohorts,  # invitations, the learner's cohorts, leaving one
     courses,
     practice_runner,  # noqa: E402,F401
@@ -21,4 +22,6 @@ from app.learn import (  # noqa: E402,F401  (routes attach themselves to bp)
     reflections,
     review,  # noqa: E402,F401  (the spaced review queue)
     routes,
+    search,  # noqa: E402,F401  (search over lessons, the glossary and quizzes)
+    transcript,  # noqa: E402,F401  (the learner's own transcript, page and PDF)
 )

@@ -13,7 +13,7 @@ from app.errors import not_found
 from app.extensions import db, limiter
 from app.learn import bp
 from app.models.types import MAX_ID, utcnow
-from app.services import cohorts, courses
+from app.services import cohorts, courses, progress
 
 COMPLETION_RULE = (
     "This course is complete when every required item is completed (modules) or passed (quizzes and conversations)."
@@ -121,11 +121,13 @@ def course(course_id: int):
     if not 0 < course_id <= MAX_ID or not mine:
         not_found("This course is not assigned to you. Your courses are listed under “Assigned to you” on My learning.")
     status = courses.status(current_user.id, mine[0].course, catalog())
+    standing = progress.modules_progress(current_user.id, catalog(), progress.modules_of(status, catalog()))
     now = today()
     return render_template(
         "learn/course.html",
         course=mine[0].course,
         status=status,
+        next_step=progress.course_next_step(status, {p.module.id: p for p in standing}),
         assignments=[(a, a.is_overdue(now, status.is_complete), a.has_started(now)) for a in mine],
         state_labels=courses.STATE_LABELS,
         kind_labels=courses.KIND_LABELS,

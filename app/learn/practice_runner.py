@@ -11,7 +11,7 @@ from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
 from app.learn.routes import _own_attempt_or_404, _quiz_or_404
-from app.services import events, practice, quizzes, reports
+from app.services import events, practice, quizzes, reports, results
 
 
 def _practice_or_redirect(attempt_id: int):
@@ -161,12 +161,13 @@ def _summary(attempt, back):
             items[response.position] = found[1]
         elif found:
             changed.add(response.position)
+    summary = quizzes.summarise(attempt)
     return render_template(
         "learn/practice/summary.html",
         attempt=attempt,
-        items=items,
-        changed=changed,
-        summary=quizzes.summarise(attempt),
+        # Named for people: a scenario by its patient, not seven "What do you say?".
+        overview=results.overview(attempt, summary, items, changed),
+        summary=summary,
         title=title(attempt),
         back=back,
         quiz=catalog().quiz(attempt.quiz_ref),

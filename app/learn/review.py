@@ -2,14 +2,22 @@
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from fsrs import Rating
 
 from app.content import catalog
 from app.extensions import db
 from app.learn import bp
 from app.models.types import utcnow
-from app.services import events, practice, review
+from app.services import events, practice, results, review
 
-#: The practice set a review session opens (see app.services.practice).
+#: What each kind of answer does to an item's next review, in a learner's words (never the scheduler's
+#: rating names: "Again", "Hard", "Good" and "Easy" mean nothing to a student).
+COMES_BACK = {
+    Rating.Again: "It comes back soonest, within minutes",
+    Rating.Hard: "It comes back soon, since you were not sure",
+    Rating.Good: "It comes back later",
+    Rating.Easy: "It comes back latest of all",
+}
 
 
 @bp.get("/review", endpoint="review")
@@ -24,8 +32,9 @@ def review_page():
         coming=coming,
         chart=review.week_chart(coming),
         session_size=current_app.config["REVIEW_SESSION_SIZE"],
-        rules=review.RATING_RULES,
+        rules=[(words, COMES_BACK[rating]) for words, rating in review.RATING_RULES],
         day_label=review.day_label,
+        item_title=results.item_title,
     )
 
 

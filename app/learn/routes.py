@@ -3,7 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.content import catalog
+from app.content import catalog, conversation_lengths
 from app.content.certainty import parse_level
 from app.errors import not_found
 from app.extensions import db
@@ -13,6 +13,7 @@ from app.models.types import utcnow
 from app.services import (
     conversations,
     courses,
+    drafts,
     invitations,
     mastery,
     mastery_chart,
@@ -21,6 +22,7 @@ from app.services import (
     reflections,
     review,
 )
+from app.services import results as results_service
 
 
 def _module_or_404(module_id: str):
@@ -41,11 +43,12 @@ def _quiz_or_404(quiz_id: str):
 def home():
     """The learner's modules with progress, and where to continue."""
     standing = progress.modules_progress(current_user.id, catalog())
+    assigned = courses.assigned_to(current_user.id, catalog(), utcnow().date())
     return render_template(
         "learn/home.html",
         standing=standing,
-        resume=progress.continue_target(standing),
-        assigned=courses.assigned_to(current_user.id, catalog(), utcnow().date()),
+        next_step=progress.home_step(standing, assigned),
+        assigned=assigned,
         review_due=review.due_count(current_user.id, catalog(), utcnow()),
         invitations=invitations.pending_for(current_user.id),
     )
@@ -55,8 +58,16 @@ def home():
 def module(module_id: str):
     """A module: objectives, lessons with their state, the paired quiz, references."""
     module = _module_or_404(module_id)
-    (standing,) = progress.modules_progress(current_user.id, catalog(), (module,))
-    return render_template("learn/module.html", module=module, standing=standing)
+    # Every module's standing, in the same two queries: a finished module points at the next one.
+    every = progress.modules_progress(current_user.id, catalog())
+    standing = next(p for p in every if p.module.id == module.id)
+    return render_template(
+        "learn/module.html",
+        module=module,
+        standing=standing,
+        next_step=standing.next_step(),
+        next_module=progress.next_module(every, after=module) if standing.status == "completed" else None,
+    )
 
 
 def _lesson_or_404(module_id: str, lesson_id: str):
@@ -100,10 +111,18 @@ def complete_lesson(module_id: str, lesson_id: str):
     if following is not None:
         flash(f"Lesson completed: {lesson.title}.", "success")
         return redirect(url_for(".lesson", module_id=module.id, lesson_id=following.id))
-    quiz = catalog().first_quiz_for(module.id)
-    flash(f"Lesson completed: {lesson.title}. That was the last lesson of the module.", "success")
+    (standing,) = progress.modules_progress(current_user.id, catalog(), (module,))
+    quiz = standing.next_quiz()
     if quiz is not None:
+        flash(f"Lesson completed: {lesson.title}. That was the last lesson of the module.", "success")
         return redirect(url_for(".quiz", quiz_id=quiz.id))
+    if standing.status == "completed":
+        flash(f"Lesson completed: {lesson.title}. You have completed the module {module.title}.", "success")
+    else:
+        flash(
+            f"Lesson completed: {lesson.title}. That was the last lesson; the module page shows what is left.",
+            "success",
+        )
     return redirect(url_for(".module", module_id=module.id))
 
 
@@ -117,7 +136,7 @@ def quiz(quiz_id: str):
         quiz=quiz,
         module=catalog().module(quiz.module_id),
         history=quizzes.attempt_history(current_user.id, quiz.id),
-        can_resume=quizzes.can_resume(current_user.id, quiz),
+        in_progress=drafts.in_progress(current_user.id, quiz),
         practice=practice,
         # The open practice (at most one) is among the latest: no query of its own.
         can_resume_practice=any(a.submitted_at is None and a.content_version == quiz.version for a in practice),
@@ -128,8 +147,10 @@ def quiz(quiz_id: str):
 def start_attempt(quiz_id: str):
     """Begin (or resume) an attempt, then show its questions."""
     quiz = _quiz_or_404(quiz_id)
-    attempt = quizzes.start_attempt(current_user.id, quiz)
+    attempt, carried = drafts.resume(current_user.id, quiz)
     db.session.commit()
+    if carried is not None:
+        flash(carried.message, "warning")
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
@@ -139,59 +160,6 @@ def _own_attempt_or_404(attempt_id: int):
         # Another learner's attempt answers exactly like a missing one: nothing leaks.
         not_found("There is no attempt of yours at this address.")
     return attempt
-
-
-def _answers_kept_on_a_fresh_attempt(quiz, answers):
-    """The quiz changed under the learner: a current attempt, shown with the answers they gave."""
-    fresh = quizzes.start_attempt(current_user.id, quiz)
-    db.session.commit()
-    flash(
-        "This quiz was updated while you answered it. Your answers are kept where the items are "
-        "unchanged: check them and submit again.",
-        "warning",
-    )
-    page = render_template("learn/attempt.html", quiz=quiz, attempt=fresh, answers=answers)
-    return page, 409
-
-
-@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
-def attempt(attempt_id: int):
-    """Answer the items of an open attempt; submitting grades and records it once."""
-    attempt = _own_attempt_or_404(attempt_id)
-    if catalog().conversation(attempt.quiz_ref) is not None:
-        return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
-    if attempt.is_practice:
-        return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
-    quiz = _quiz_or_404(attempt.quiz_ref)
-    if attempt.submitted_at is not None:
-        if request.method == "POST":
-            flash("This attempt was already submitted; here are its results. Start a new attempt to try again.", "info")
-        return redirect(url_for(".results", attempt_id=attempt.id))
-    # CSRFProtect has refused any POST without a valid token before this view runs.
-    answers = quizzes.read_answers(quiz, request.form) if request.method == "POST" else None
-    if attempt.abandoned_at is not None:
-        if answers is not None:
-            # A refresh of the page that said the quiz changed: keep the answers once more.
-            return _answers_kept_on_a_fresh_attempt(quiz, answers)
-        flash(
-            "That attempt was set aside because the quiz was updated before you submitted it. Start again below.",
-            "info",
-        )
-        return redirect(url_for(".quiz", quiz_id=quiz.id))
-    status = 200
-    if answers is not None:
-        if answers.complete:
-            try:
-                quizzes.submit_attempt(current_user.id, attempt, quiz, answers.given, answers.confidence)
-            except (quizzes.AlreadySubmitted, quizzes.Abandoned):
-                db.session.rollback()
-                return redirect(url_for(".results", attempt_id=attempt.id))
-            except quizzes.ContentChanged:
-                return _answers_kept_on_a_fresh_attempt(quiz, answers)
-            db.session.commit()
-            return redirect(url_for(".results", attempt_id=attempt.id))
-        status = 422
-    return render_template("learn/attempt.html", quiz=quiz, attempt=attempt, answers=answers), status
 
 
 @bp.get("/attempts/<int:attempt_id>/results")
@@ -206,13 +174,25 @@ def results(attempt_id: int):
         # A conversation no longer offered: its steps have no quiz results page.
         not_found("This conversation is no longer offered, so its debrief cannot be shown.")
     quiz = catalog().quiz(attempt.quiz_ref)
+    # Feedback comes from the content, for every item still as it was when answered.
+    items = quizzes.items_as_answered(quiz, attempt)
+    summary = quizzes.summarise(attempt)
     return render_template(
         "learn/results.html",
         attempt=attempt,
         quiz=quiz,
-        # Feedback comes from the content, for every item still as it was when answered.
-        items=quizzes.items_as_answered(quiz, attempt),
-        summary=quizzes.summarise(attempt),
+        items=items,
+        summary=summary,
+        overview=results_service.overview(
+            attempt,
+            summary,
+            {r.position: items[r.item_ref] for r in attempt.responses if r.item_ref in items},
+            changed={r.position for r in attempt.responses if quiz and quiz.item(r.item_ref) and r.item_ref not in items},
+        ),
+        # After a pass the way on leads; only then is it worth its queries.
+        next_step=results_service.next_after(current_user.id, catalog(), quiz, utcnow().date())
+        if attempt.is_passed and quiz is not None
+        else None,
         is_current=quiz is not None and quiz.version == attempt.content_version,
         module=catalog().module(attempt.module_ref),
     )
@@ -248,6 +228,12 @@ def _conversation_or_404(conversation_id: str):
     return conversation
 
 
+def _play_address(attempt) -> str:
+    """Where a conversation attempt is played; an open one opens at the patient's latest line."""
+    still_open = attempt.submitted_at is None and attempt.abandoned_at is None and attempt.responses
+    return url_for(".conversation_attempt", attempt_id=attempt.id, _anchor="now" if still_open else None)
+
+
 @bp.get("/conversations/<conversation_id>")
 def conversation(conversation_id: str):
     """A conversation's front page: the patient, the counters, past endings, start or resume."""
@@ -259,6 +245,7 @@ def conversation(conversation_id: str):
         history=quizzes.attempt_history(current_user.id, conversation.id),
         can_resume=quizzes.can_resume(current_user.id, conversation),
         practice=quizzes.practice_history(current_user.id, conversation.id),
+        replies=conversation_lengths.remaining(conversation, conversation.initial()),
     )
 
 
@@ -268,7 +255,7 @@ def start_conversation(conversation_id: str):
     conversation = _conversation_or_404(conversation_id)
     attempt = quizzes.start_attempt(current_user.id, conversation)
     db.session.commit()
-    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+    return redirect(_play_address(attempt))
 
 
 @bp.post("/conversations/<conversation_id>/practice")
@@ -277,7 +264,27 @@ def practise_conversation(conversation_id: str):
     conversation = _conversation_or_404(conversation_id)
     attempt = quizzes.start_attempt(current_user.id, conversation, mode="practice")
     db.session.commit()
-    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+    return redirect(_play_address(attempt))
+
+
+@bp.get("/conversations/<conversation_id>/restart")
+def confirm_restart(conversation_id: str):
+    """Ask before "Start again" sets the unfinished conversation aside; the answer is a POST to the same address."""
+    conversation = _conversation_or_404(conversation_id)
+    mode = "practice" if request.args.get("mode") == "practice" else "assessed"
+    attempt = quizzes.open_attempt(current_user.id, conversation.id, mode)
+    if attempt is not None and attempt.content_version != conversation.version:
+        attempt = None  # an attempt on older content is replaced anyway: there is nothing to lose
+    where = conversations.position(conversation, attempt) if attempt is not None else None
+    return render_template(
+        "learn/restart.html",
+        conversation=conversation,
+        module=catalog().module(conversation.module_id),
+        attempt=attempt,
+        mode=mode,
+        where=where,
+        about=conversation_lengths.about(conversation, len(where.steps), where.state) if where else None,
+    )
 
 
 @bp.post("/conversations/<conversation_id>/restart")
@@ -324,13 +331,14 @@ def conversation_attempt(attempt_id: int):
             except (conversations.StaleStep, conversations.AlreadySubmitted):
                 db.session.rollback()
                 flash("That reply was already recorded. Here is where the conversation stands.", "info")
-                return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+                return redirect(_play_address(attempt))
             except conversations.UnknownReply:
                 db.session.rollback()
                 error, status = "That reply is not one of those on offer here; choose one below.", 422
             else:
                 db.session.commit()
-                return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
+                # The page opens at the patient's answer to this reply (an ending opens at its debrief).
+                return redirect(_play_address(attempt))
         elif form.step.errors:
             # Only a garbled or tampered page sends a step that is no step: record nothing, say so.
             error, status = "This page is out of date. Choose a reply below and press “Say it” again.", 422
@@ -341,6 +349,8 @@ def conversation_attempt(attempt_id: int):
     # The path is replayed on the content it was played on; after an update only the score stands.
     where = conversations.position(conversation, attempt) if is_current else None
     page = "learn/debrief.html" if attempt.submitted_at is not None else "learn/play.html"
+    # "Step n of about m": m is worked out once per conversation from its content, never per request.
+    about = conversation_lengths.about(conversation, len(where.steps), where.state) if where else None
     return render_template(
         page,
         conversation=conversation,
@@ -349,6 +359,7 @@ def conversation_attempt(attempt_id: int):
         error=error,
         module=catalog().module(conversation.module_id),
         is_current=is_current,
+        about=about,
         summary=quizzes.summarise(attempt) if attempt.submitted_at is not None else None,
         **said,
     ), status

@@ -15,6 +15,7 @@ from app.models.teaching import (
 )
 from app.models.tracking import (
     CompetencyProgress,
+    DraftAnswer,
     ItemResponse,
     LearningEvent,
     LessonProgress,
@@ -35,6 +36,7 @@ __all__ = [
     "CourseItem",
     "PasswordLink",
     "CompetencyProgress",
+    "DraftAnswer",
     "ItemResponse",
     "LearningEvent",
     "LessonProgress",

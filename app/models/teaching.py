@@ -155,14 +155,27 @@ class Assignment(db.Model):
     course: Mapped[Course] = relationship()
 
 
+#: What a password link is for: the account's first password ("set": made from a class list or by an
+#: admin), a new one an admin or educator issued ("reset"), or one the person asked for by email ("forgot").
+PASSWORD_LINK_KINDS = ("set", "reset", "forgot")
+
+
 class PasswordLink(db.Model):
-    """A one-time link to set a password, made for an imported account (only its hash is kept)."""
+    """A one-time link to set or reset a password (only its hash is kept)."""
 
     __tablename__ = "password_link"
+    __table_args__ = (
+        CheckConstraint("kind IN ('set', 'reset', 'forgot')", name="kind"),
+        CheckConstraint("role IN ('student', 'educator', 'admin')", name="role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="set")
+    #: The account's role when the link was made: the link works only while it still has that role, so a
+    #: link an educator made for a student can never take over the account once it is an admin's.
+    role: Mapped[str] = mapped_column(String(16), default="student")
     created_by_id: Mapped[int | None] = mapped_column(_user_fk("SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -172,6 +172,35 @@ class ItemResponse(db.Model):
     attempt: Mapped[QuizAttempt] = relationship(back_populates="responses")
 
 
+class DraftAnswer(db.Model):
+    """What the learner has entered so far for one item of an open quiz attempt, saved as they go.
+
+    Nothing here is graded or counted: the row is a working copy of the form, put back when the
+    learner returns and deleted when the attempt is submitted (or with the attempt).
+    """
+
+    __tablename__ = "draft_answer"
+    __table_args__ = (
+        # The whole form is saved each time: one row per item, replaced in place.
+        UniqueConstraint("attempt_id", "item_ref", name="uq_draft_answer_attempt_item"),
+        CheckConstraint("confidence BETWEEN 1 AND 3", name="confidence_level"),
+        CheckConstraint("answer IS NOT NULL OR confidence IS NOT NULL", name="holds_something"),
+        CheckConstraint("answer IS NOT NULL OR NOT is_complete", name="complete_has_answer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"))
+    item_ref: Mapped[str] = mapped_column(String(100))
+    #: The item's version when saved: after the quiz changes, only answers to unchanged items come back.
+    item_version: Mapped[str] = mapped_column(String(64))
+    #: The answer as the item type reads it from the form: whole, or as far as the learner got.
+    answer: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    #: Whether `answer` is a whole answer that can be graded (a half-ordered list is not).
+    is_complete: Mapped[bool] = mapped_column(default=False)
+    confidence: Mapped[int | None]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QuizProgress(db.Model):
     """Summary of one learner's attempts at one quiz."""
 

@@ -35,6 +35,11 @@ class User(UserMixin, db.Model):
     #: SHA-256 of the latest verification link's token (the token itself only travels in the email).
     email_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     email_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An address the owner asked to change to, applied once they follow the link mailed to it.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    #: SHA-256 of that link's token, and when the link stops working.
+    pending_email_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    pending_email_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     #: The key of the session this object was loaded for or signed in with; never stored (only its hash is).
     session_key = None

@@ -61,8 +61,9 @@ SECTIONS = {
     "or when you left.",
     "cohort_invitations": "Invitations a class list sent you to join a cohort: its name, when, and your answer.",
     "assignments": "Courses assigned to the cohorts you belong or belonged to, with their start and due dates.",
-    "password_links": "Set-password links an educator made for your account: only that they existed and when "
-    "(the link itself is never stored, only a one-way hash, which is not included).",
+    "password_links": "Password links made for your account (to set your first password, to reset it, or asked "
+    "for by email): only that they existed, what for and when (the link itself is never stored, only a one-way "
+    "hash, which is not included).",
 }
 
 
@@ -148,6 +149,9 @@ DERIVED = {
     # The learning-records helper's outbox (issue 5): rename here if its table is named otherwise.
     "statement_outbox": "copies of learning events queued for an external Learning Record Store; the events "
     "themselves are in the download, and the queued copies are deleted with them",
+    # Answers saved as you go (issue 12): a working copy of a quiz form not yet submitted.
+    "draft_answer": "answers saved as you go in a quiz attempt not yet submitted: a working copy of the form, "
+    "deleted when the attempt is submitted (the graded answers are then in the download) and with the attempt",
 }
 
 
@@ -177,6 +181,8 @@ def _account(user: User) -> dict[str, Any]:
         "has_password": password_links.has_usable_password(user),
         "created_at": _when(user.created_at),
         "last_sign_in_at": _when(user.last_sign_in_at),
+        # An address the person asked to change to and has not confirmed yet (None when there is none).
+        "pending_email": user.pending_email,
     }
 
 
@@ -384,6 +390,7 @@ def _document(user: User) -> dict[str, Any]:
         ),
         "password_links": lambda: (
             {
+                "kind": link.kind,
                 "created_at": _when(link.created_at),
                 "expires_at": _when(link.expires_at),
                 "used_at": _when(link.used_at),

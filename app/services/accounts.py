@@ -54,8 +54,13 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(email: str, display_name: str, password: str, role: str = "student") -> User:
-    """Create an account; raise AccountError if the email is taken or the role unknown."""
+def create_user(email: str, display_name: str, password: str | None, role: str = "student") -> User:
+    """Create an account; raise AccountError if the email is taken or the role unknown.
+
+    With no password, the account gets an unusable one until its owner sets one through a link.
+    """
+    from app.services.password_links import unusable_password  # password_links builds on this module
+
     if role not in ROLES:
         raise AccountError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
     taken = AccountError("An account with this email already exists. Sign in instead, or use another email.")
@@ -66,7 +71,7 @@ def create_user(email: str, display_name: str, password: str, role: str = "stude
         {
             "email": normalise_email(email),
             "display_name": display_name.strip(),
-            "password_hash": _hasher().hash(password),
+            "password_hash": _hasher().hash(password) if password is not None else unusable_password(),
             "role": role,
             "is_active": True,
             "created_at": utcnow(),
@@ -212,3 +217,134 @@ def verify_email(token: str) -> User:
 def is_email_trusted(user: User) -> bool:
     """Whether the account's address may be relied on: verified, or no mail is configured to verify it with."""
     return user.email_verified_at is not None or not mail.is_configured()
+
+
+# --- the person's own name and email
+
+#: How long the link mailed to a new address (to confirm an email change) works.
+EMAIL_CHANGE_LIFETIME = timedelta(days=1)
+
+EMAIL_CHANGE_PROBLEMS = {
+    "unknown": "This link to confirm a new email address is not one we know, or the change was cancelled or "
+    "replaced by a newer one. Check that you copied all of it, or ask for the change again on your account page.",
+    "expired": "This link to confirm a new email address has expired. Your email address has not changed: ask for "
+    "the change again on your account page.",
+    "taken": "Another account now uses this email address, so yours has not changed. Choose another address on "
+    "your account page.",
+}
+
+
+class EmailChangeError(ValueError):
+    """A link to confirm a new address cannot be used; `reason` is a key of EMAIL_CHANGE_PROBLEMS."""
+
+    def __init__(self, reason: str):
+        super().__init__(EMAIL_CHANGE_PROBLEMS[reason])
+        self.reason = reason
+
+
+def change_name(user: User, display_name: str) -> bool:
+    """Give the account a new display name (trimmed); False if it was the same already. Flushes."""
+    name = display_name.strip()
+    if name == user.display_name:
+        return False
+    user.display_name = name
+    db.session.flush()
+    return True
+
+
+def check_new_email(user: User, email: str) -> str:
+    """The address in its stored form, once it may become the account's; AccountError says why not.
+
+    Refused: the account's own address, an address that is not the one it seems (look-alike,
+    invisible or direction-changing characters), and an address another account has.
+    """
+    confusing = addresses.problem(email)
+    if confusing:
+        raise AccountError(confusing)
+    normal = normalise_email(email)
+    if normal == user.email:
+        raise AccountError("This is already your email address. Type the new address you want to use.")
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == normal, User.id != user.id)):
+        raise AccountError("Another account already uses this email address. Use another address.")
+    return normal
+
+
+def change_email(user: User, email: str) -> str:
+    """Change the address at once (where no mail can confirm it); the old one, for the record. Flushes.
+
+    The new address is not verified. The unique index decides between two accounts racing for one
+    address: the loser's flush raises IntegrityError.
+    """
+    from app.services import password_links  # password_links builds on this module
+
+    old = user.email
+    user.email = check_new_email(user, email)
+    user.email_verified_at = None
+    user.email_token_hash = user.email_token_expires_at = None
+    cancel_email_change(user)
+    password_links.expire_emailed(user.id)
+    db.session.flush()
+    return old
+
+
+def request_email_change(user: User, email: str) -> str:
+    """Remember the new address until the owner follows the link mailed to it; the link's token. Flushes.
+
+    A newer request replaces an earlier one (whose link then stops working).
+    """
+    user.pending_email = check_new_email(user, email)
+    token = secrets.token_urlsafe(32)
+    user.pending_email_token_hash = _token_hash(token)
+    user.pending_email_expires_at = utcnow() + EMAIL_CHANGE_LIFETIME
+    db.session.flush()
+    return token
+
+
+def cancel_email_change(user: User) -> bool:
+    """Forget an address waiting for confirmation; False if there was none. Flushes."""
+    if user.pending_email is None and user.pending_email_token_hash is None:
+        return False
+    user.pending_email = user.pending_email_token_hash = user.pending_email_expires_at = None
+    db.session.flush()
+    return True
+
+
+def confirm_email_change(token: str) -> tuple[User, str]:
+    """Follow the link mailed to a new address: it becomes the account's, verified. (account, old address).
+
+    EmailChangeError says why it cannot be. Links mailed to the old address to reset the password stop working.
+    """
+    from app.services import password_links  # password_links builds on this module
+
+    user = None
+    if _TOKEN_SHAPE.fullmatch(token):
+        user = db.session.scalar(select(User).where(User.pending_email_token_hash == _token_hash(token)))
+    if user is None or user.pending_email is None:
+        raise EmailChangeError("unknown")
+    now = utcnow()
+    if user.pending_email_expires_at is None or user.pending_email_expires_at <= now:
+        raise EmailChangeError("expired")
+    new = user.pending_email
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == new, User.id != user.id)):
+        raise EmailChangeError("taken")
+    old = user.email
+    # The conditional update is the once-only guard: of two clicks racing, one changes no row.
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.pending_email_token_hash == _token_hash(token))
+        .values(
+            email=new,
+            email_verified_at=now,
+            email_token_hash=None,
+            email_token_expires_at=None,
+            pending_email=None,
+            pending_email_token_hash=None,
+            pending_email_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if claimed != 1:
+        raise EmailChangeError("unknown")
+    password_links.expire_emailed(user.id)
+    return user, old

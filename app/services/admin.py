@@ -1,4 +1,4 @@
-"""Account administration: finding accounts, changing roles, deactivating and reactivating.
+"""Account administration: finding and creating accounts, password links, roles, deactivating and reactivating.
 
 Rules: an admin cannot demote or deactivate themselves, and the last active admin can never be
 demoted or deactivated. The second rule is decided by the database, not by what a request read
@@ -10,15 +10,20 @@ Deactivating keeps every record; the account can no longer sign in, and every se
 open is revoked, so none works again, even after reactivation.
 """
 
+import sqlite3
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy import String, and_, event, exists, false, func, or_, select, true, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 from app.models import ROLES, LessonProgress, QuizAttempt, User
 from app.models.types import MAX_ID
-from app.services import sessions
+from app.services import accounts, addresses, password_links, sessions
 
 PER_PAGE = 50
 STATUSES = ("active", "deactivated")
@@ -65,21 +70,83 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# --- searching without minding accents or case: "jose", "JOSÉ" and "José" find one another
+
+
+def _folded_char(char: str) -> str:
+    """One letter without its accents, in lower case ("É" -> "e"); letters with no such form unchanged."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)).lower()
+    bare = _NO_DECOMPOSITION.get(bare, bare)
+    return bare if len(bare) == 1 else char
+
+
+#: Letters Unicode does not decompose into a base letter and an accent, but a person types as one.
+_NO_DECOMPOSITION = {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ŧ": "t", "ı": "i", "ƀ": "b", "ɨ": "i"}
+_SPANS = ((0xC0, 0x250), (0x370, 0x400), (0x400, 0x530), (0x1E00, 0x1F00))
+#: Every accented (or capital) letter of the Latin, Greek and Cyrillic blocks, and its folded form.
+_FOLDS = {
+    char: folded
+    for start, end in _SPANS
+    for char in map(chr, range(start, end))
+    if (folded := _folded_char(char)) != char
+}
+#: Combining accents typed apart from their letter ("e" then U+0301): dropped.
+_COMBINING = "".join(chr(c) for c in range(0x300, 0x370))
+_TRANSLATE = str.maketrans({**_FOLDS, **dict.fromkeys(_COMBINING)})
+
+
+def fold(text: str | None) -> str | None:
+    """Text as the search compares it: without accents, in lower case, in one Unicode form."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFD", text).translate(_TRANSLATE).lower()
+
+
+class _Folded(FunctionElement):
+    """SQL: a text column folded as `fold` folds text."""
+
+    type = String()
+    inherit_cache = True
+    name = "folded"
+
+
+@compiles(_Folded, "sqlite")
+def _folded_sqlite(element, compiler, **kw) -> str:
+    # SQLite calls `fold` itself, registered on every connection below.
+    return f"alliance_fold({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Folded, "postgresql")
+def _folded_postgresql(element, compiler, **kw) -> str:
+    # translate() maps each accented letter to its bare one and drops separate accents (the
+    # characters past the end of the second string); lower() then folds the case.
+    source = "".join(_FOLDS) + _COMBINING
+    target = "".join(_FOLDS.values())
+    return f"lower(translate({compiler.process(element.clauses, **kw)}, '{source}', '{target}'))"
+
+
+@event.listens_for(Engine, "connect")
+def _register_fold(dbapi_connection, _record) -> None:
+    """Give every SQLite connection the search's folding function."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("alliance_fold", 1, fold, deterministic=True)
+
+
 def search_users(
     text: str = "", role: str | None = None, status: str | None = None, page: int = 1, per_page: int = PER_PAGE
 ) -> UserPage:
-    """Accounts whose name or email contains `text` (any case), of `role` and `status`, by name.
+    """Accounts whose name or email contains `text` (any case, with or without accents), of `role` and `status`, by name.
 
     `page` is clamped to the pages that exist, so a stale or made-up page number shows the nearest one.
     """
     conditions = []
     text = text.strip()
     if text:
-        pattern = f"%{_escape_like(text.lower())}%"
+        pattern = f"%{_escape_like(fold(text))}%"
         conditions.append(
             or_(
-                func.lower(User.display_name).like(pattern, escape="\\"),
-                func.lower(User.email).like(pattern, escape="\\"),
+                _Folded(User.display_name).like(pattern, escape="\\"),
+                _Folded(User.email).like(pattern, escape="\\"),
             )
         )
     if role:
@@ -202,3 +269,34 @@ def deactivate(actor: User, user: User) -> bool:
 def reactivate(user: User) -> bool:
     """Let `user` sign in again; False if they were active already."""
     return _update(user, {"is_active": True}, User.is_active.is_(false()))
+
+
+def create_account(actor: User, email: str, display_name: str, role: str) -> tuple[User, str]:
+    """A new account of any role, with no password yet, and the token of its one-time link to set one.
+
+    AdminError when the role is unknown, the address is not the one it seems, or an account has it.
+    """
+    if role not in ROLES:
+        raise AdminError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+    confusing = addresses.problem(email)
+    if confusing:
+        raise AdminError(confusing)
+    try:
+        user = accounts.create_user(email, display_name, None, role)
+    except accounts.AccountError as error:
+        raise AdminError(
+            "An account with this email already exists. Find it in the list of accounts, or use another email."
+        ) from error
+    token = password_links.make(user.id, actor.id, kind="set", role=role)
+    return user, token
+
+
+def issue_password_link(actor: User, user: User) -> tuple[str, str]:
+    """A new one-time password link for the account (earlier ones stop working): (token, kind). AdminError when refused."""
+    if user.id == actor.id:
+        raise AdminError("This is your own account: change your password on your account page instead.")
+    if not user.is_active:
+        raise AdminError(
+            f"{user.display_name}'s account is deactivated, so a link would not work. Reactivate it first."
+        )
+    return password_links.issue(user, actor)

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.content import Catalog
 from app.extensions import db
-from app.models import Course, CourseItem, LessonProgress, QuizProgress, User
+from app.models import Assignment, Course, CourseItem, LessonProgress, QuizProgress, User
 from app.models.types import utcnow
 
 if TYPE_CHECKING:
@@ -41,12 +41,48 @@ def content_for(catalog: Catalog, kind: str, item_ref: str):
     return None
 
 
-def choices(catalog: Catalog) -> list[tuple[str, str]]:
-    """Every piece of content a course can include, as (value, label) for a select box."""
-    found = [(f"module:{m.id}", f"Module: {m.title}") for m in catalog.modules]
-    found += [(f"quiz:{q.id}", f"Quiz: {q.title}") for q in catalog.quizzes]
-    found += [(f"conversation:{c.id}", f"Conversation: {c.title}") for c in catalog.conversations]
-    return found
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One piece of catalogue content offered by the builder: its form value ('kind:id') and whether it is added."""
+
+    value: str
+    kind: str
+    content: object
+    in_course: bool
+
+
+@dataclass(frozen=True)
+class CatalogueGroup:
+    """The content of one module (the module, its quizzes and conversations), or the content of no module."""
+
+    title: str
+    entries: list[CatalogueEntry]
+
+
+def catalogue_groups(catalog: Catalog, course: Course) -> list[CatalogueGroup]:
+    """Everything a course can include, grouped by module in the catalogue's order, marking what it already has."""
+    in_course = {f"{i.kind}:{i.item_ref}" for i in course.items}
+
+    def entry(kind: str, content) -> CatalogueEntry:
+        value = f"{kind}:{content.id}"
+        return CatalogueEntry(value, kind, content, value in in_course)
+
+    groups = [
+        CatalogueGroup(
+            module.title,
+            [entry("module", module)]
+            + [entry("quiz", q) for q in catalog.quizzes_for(module.id)]
+            + [entry("conversation", c) for c in catalog.conversations_for(module.id)],
+        )
+        for module in catalog.modules
+    ]
+    # Content paired with no module of the catalogue still belongs in the list, at its end.
+    modules = {m.id for m in catalog.modules}
+    loose = [entry("quiz", q) for q in catalog.quizzes if q.module_id not in modules]
+    loose += [entry("conversation", c) for c in catalog.conversations if c.module_id not in modules]
+    if loose:
+        groups.append(CatalogueGroup("Not part of a module", loose))
+    return groups
 
 
 def can_edit(user: User, course: Course) -> bool:
@@ -88,21 +124,59 @@ def update_details(course: Course, title: str, description: str) -> None:
 
 def add_item(catalog: Catalog, course: Course, choice: str, is_required: bool = True) -> CourseItem:
     """Append content (named 'kind:id') to the course."""
-    kind, _, item_ref = choice.partition(":")
-    content = content_for(catalog, kind, item_ref)
-    if content is None:
-        raise CourseError("That content is not in the catalogue; choose from the list.")
-    if any(i.kind == kind and i.item_ref == item_ref for i in course.items):
-        raise CourseError(f"“{content.title}” is already in this course.")
-    item = CourseItem(kind=kind, item_ref=item_ref, is_required=is_required, position=len(course.items) + 1)
-    course.items.append(item)
+    return add_items(catalog, course, [choice], is_required).added[0]
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding several pieces of content did: the items appended, and the titles already in the course."""
+
+    added: list[CourseItem]
+    titles: list[str]
+    already: list[str]
+
+
+def add_items(catalog: Catalog, course: Course, chosen: list[str], is_required: bool = True) -> Added:
+    """Append each piece of content (named 'kind:id') in the order given, skipping what the course already has.
+
+    Nothing is added (CourseError) when a choice is not in the catalogue, or when every choice is already in the course.
+    """
+    wanted = list(dict.fromkeys(c for c in chosen if c))  # once each, in the order ticked
+    if not wanted:
+        raise CourseError("Tick at least one module, quiz or conversation to add.")
+    found = []
+    for choice in wanted:
+        kind, _, item_ref = choice.partition(":")
+        content = content_for(catalog, kind, item_ref)
+        if content is None:
+            raise CourseError(
+                "Some of what you chose is not in the catalogue (any more), so nothing was added. Choose from the list."
+            )
+        found.append((kind, item_ref, content))
+    present = {(i.kind, i.item_ref) for i in course.items}
+    fresh = [(kind, ref, content) for kind, ref, content in found if (kind, ref) not in present]
+    already = [content.title for kind, ref, content in found if (kind, ref) in present]
+    if not fresh:
+        if len(already) == 1:
+            raise CourseError(f"“{already[0]}” is already in this course.")
+        raise CourseError("Everything you chose is already in this course.")
+    added = []
+    for kind, item_ref, _content in fresh:
+        item = CourseItem(kind=kind, item_ref=item_ref, is_required=is_required, position=len(course.items) + 1)
+        course.items.append(item)
+        added.append(item)
     course.updated_at = utcnow()
     db.session.flush()
-    return item
+    return Added(added, [content.title for _kind, _ref, content in fresh], already)
+
+
+def find_item(course: Course, item_id: int) -> CourseItem | None:
+    """The course's item with this id, or None."""
+    return next((i for i in course.items if i.id == item_id), None)
 
 
 def _item(course: Course, item_id: int) -> CourseItem:
-    item = next((i for i in course.items if i.id == item_id), None)
+    item = find_item(course, item_id)
     if item is None:
         raise CourseError("That item is no longer in this course.")
     return item
@@ -140,6 +214,11 @@ def remove_item(course: Course, item_id: int) -> None:
     db.session.delete(item)
     db.session.flush()
     _renumber(course, remaining)
+
+
+def assignment_count(course: Course) -> int:
+    """How many cohorts the course is assigned to."""
+    return db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.course_id == course.id))
 
 
 def set_required(course: Course, item_id: int, is_required: bool) -> None:

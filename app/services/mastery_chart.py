@@ -5,6 +5,9 @@ above its bar), a title and description for screen readers, and the same numbers
 the page. Each bar has one box per answer in the window, filled for each right answer, with a
 line at the number needed for mastery; the count and the state follow in words, and a blocked
 bar is hatched as well as coloured, so colour is never the only cue.
+
+The SVG has no viewBox, so it is never scaled down: its text keeps the page's 14 px on a phone. Every
+row fits in 300 px (the boxes, then the count and state), narrower than a phone's column.
 """
 
 from collections.abc import Sequence
@@ -14,12 +17,11 @@ from markupsafe import Markup
 
 from app.services.mastery import Group, Rule
 
-_WIDTH = 640
 _ROW = 44
 _GROUP_ROW = 34
 _TOP = 4
 _BOX_H = 16
-_BAR_ROOM = 260
+_BAR_ROOM = 140
 _LEGEND = 176
 INK = "#1d2733"
 #: Fill of a right answer's box by state; dark enough for 3:1 against white (non-text contrast).
@@ -28,7 +30,7 @@ SHORT_STATES = {"mastered": "Mastered", "learning": "Learning", "blocked": "Bloc
 
 
 def _box_width(rule: Rule) -> float:
-    return min(40.0, _BAR_ROOM / rule.window)
+    return min(28.0, _BAR_ROOM / rule.window)
 
 
 def description(groups: Sequence[Group], rule: Rule) -> str:
@@ -50,7 +52,7 @@ def svg(groups: Sequence[Group], rule: Rule, title: str, svg_id: str = "mastery-
     height = _TOP + _GROUP_ROW * len(groups) + _ROW * rows + _LEGEND
     title_id, desc_id, hatch_id = f"{svg_id}-title", f"{svg_id}-desc", f"{svg_id}-hatch"
     parts = [
-        f'<svg class="chart mastery-chart" viewBox="0 0 {_WIDTH} {height}" width="100%" role="img" '
+        f'<svg class="chart mastery-chart" width="100%" height="{height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}" focusable="false" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(description(groups, rule))}</desc>',

@@ -1,7 +1,8 @@
 """Lesson progress and the summaries the learner's pages read."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -11,6 +12,9 @@ from app.extensions import db
 from app.models import CompetencyProgress, LessonProgress, QuizProgress
 from app.models.types import utcnow
 from app.services import events, sql
+
+if TYPE_CHECKING:
+    from app.services.courses import CourseStatus
 
 _LESSON_KEY = ["user_id", "module_ref", "lesson_ref"]
 _create_row = sql.InsertIfAbsent(LessonProgress, conflict=_LESSON_KEY)
@@ -159,6 +163,35 @@ class ModuleProgress:
         """The first paired quiz not yet passed."""
         return next((q.quiz for q in self.quizzes if not q.is_passed), None)
 
+    def next_step(self) -> "NextStep | None":
+        """What finishing the module takes next: its first lesson not completed, then its quiz; None when done."""
+        lesson = self.next_lesson()
+        if lesson is not None:
+            return NextStep(self.module, lesson=lesson, is_start=self.status == "not-started")
+        quiz = self.next_quiz()
+        return NextStep(self.module, activity=quiz) if quiz is not None else None
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The one thing to do next somewhere: a lesson, or a quiz or conversation, and the module it is in."""
+
+    module: Module | None
+    lesson: Lesson | None = None
+    activity: Quiz | Conversation | None = None
+    #: Nothing has been done there yet, so this step starts it rather than continues it.
+    is_start: bool = False
+
+    @property
+    def kind(self) -> str:
+        """lesson, quiz or conversation: which page the step opens."""
+        return "lesson" if self.lesson is not None else self.activity.kind
+
+    @property
+    def title(self) -> str:
+        """The title of the lesson, quiz or conversation."""
+        return self.lesson.title if self.lesson is not None else self.activity.title
+
 
 def modules_progress(user_id: int, catalog: Catalog, modules: tuple[Module, ...] | None = None) -> list[ModuleProgress]:
     """The learner's progress in every module, read from the summaries in two queries."""
@@ -185,14 +218,85 @@ def modules_progress(user_id: int, catalog: Catalog, modules: tuple[Module, ...]
     ]
 
 
-def continue_target(progress: list[ModuleProgress]) -> tuple[ModuleProgress, Lesson | None, Quiz | None] | None:
-    """Where the learner left off: the most recently active unfinished module and its next step."""
+def continue_target(progress: list[ModuleProgress]) -> NextStep | None:
+    """Where the learner left off: the next step of the most recently active unfinished module."""
     active = [p for p in progress if p.status == "in-progress"]
     if not active:
         return None
     latest = max(active, key=lambda p: p.last_activity_at or datetime.min.replace(tzinfo=UTC))
-    lesson = latest.next_lesson()
-    return latest, lesson, None if lesson else latest.next_quiz()
+    return latest.next_step()
+
+
+def next_module(progress: list[ModuleProgress], after: Module | None = None) -> ModuleProgress | None:
+    """The first unfinished module in catalog order, looking first at those after `after`."""
+    order = list(progress)
+    if after is not None:
+        at = next((i for i, p in enumerate(order) if p.module.id == after.id), -1)
+        order = order[at + 1 :] + order[: at + 1]
+    return next((p for p in order if p.status != "completed" and (after is None or p.module.id != after.id)), None)
+
+
+def course_next_step(status: "CourseStatus", progress: dict[str, ModuleProgress]) -> NextStep | None:
+    """The course's next step, in the educator's order: the first required item left, then any optional one.
+
+    A module item leads into its first lesson not completed (`progress` holds the learner's standing
+    in each module, by id); a quiz or conversation item leads to its own page.
+    """
+    # With no required items, every item is there to be done; with some, only those count.
+    left = status.left if status.required else [s for s in status.items if not s.is_done]
+    is_start = all(s.state == "not-started" for s in status.items)
+    for item in left:
+        if item.content is None:  # no longer offered: nothing to open
+            continue
+        if item.item.kind != "module":
+            return NextStep(None, activity=item.content, is_start=is_start)
+        standing = progress.get(item.content.id)
+        step = standing.next_step() if standing is not None else None
+        if step is not None:
+            return replace(step, is_start=is_start)
+    return None
+
+
+@dataclass(frozen=True)
+class HomeStep:
+    """What My learning offers as the next step, and why it is the one."""
+
+    step: NextStep
+    #: continue (an unfinished module), course (an assigned course), first (nothing done yet) or next.
+    reason: str
+    course: object | None = None
+    #: The learner has done nothing in any module yet: the page says "Start here".
+    is_new: bool = False
+
+
+def home_step(progress: list[ModuleProgress], assigned: list) -> HomeStep | None:
+    """The next step for My learning: where the learner left off, else their assigned course, else the next module.
+
+    `assigned` is the learner's assigned courses as `courses.assigned_to` gives them, soonest due first.
+    None once every module and assigned course is finished.
+    """
+    resume = continue_target(progress)
+    if resume is not None:
+        return HomeStep(resume, "continue")
+    is_new = all(p.status == "not-started" for p in progress)
+    by_id = {p.module.id: p for p in progress}
+    for a in assigned:
+        if a.has_started and not a.status.is_complete:
+            step = course_next_step(a.status, by_id)
+            if step is not None:
+                return HomeStep(step, "course", a.assigned.course, is_new=is_new)
+    following = next_module(progress)
+    step = following.next_step() if following is not None else None
+    if step is None:
+        return None
+    return HomeStep(step, "first" if is_new else "next", is_new=is_new)
+
+
+def modules_of(status: "CourseStatus", catalog: Catalog) -> tuple[Module, ...]:
+    """The modules a course includes that the catalog still offers."""
+    return tuple(
+        m for s in status.items if s.item.kind == "module" and (m := catalog.module(s.item.item_ref)) is not None
+    )
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,20 @@
 """Quiz attempts: opening, grading through the item registry, and recording the results."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.content import Quiz, certainty
-from app.content.certainty import parse_level
 from app.content.conversations import Conversation
-from app.content.items import AnswerError, Grade, Item
+from app.content.items import Grade, Item
 from app.extensions import db
-from app.models import CompetencyProgress, ItemResponse, QuizAttempt, QuizProgress
+from app.models import CompetencyProgress, DraftAnswer, ItemResponse, QuizAttempt, QuizProgress
 from app.models.tracking import OPEN_ATTEMPT
 from app.models.types import MAX_ID, utcnow
 from app.services import events, review, sql
+from app.services.answers import Answers, Issue, confidence_field, read_answers  # noqa: F401  (named here too)
 
 
 class AlreadySubmitted(Exception):
@@ -112,59 +111,6 @@ def can_resume(user_id: int, quiz: Quiz | Conversation, mode: str = "assessed") 
     """Whether the learner has an open attempt in this mode on the quiz as it is now (an older one is replaced)."""
     attempt = open_attempt(user_id, quiz.id, mode)
     return attempt is not None and attempt.content_version == quiz.version
-
-
-@dataclass
-class Answers:
-    """Answers read from a submitted quiz form."""
-
-    given: dict[str, Any] = field(default_factory=dict)
-    missing: list[Item] = field(default_factory=list)
-    #: Items whose answer cannot be graded, with what the learner should fix.
-    invalid: dict[Item, str] = field(default_factory=dict)
-    #: What the learner entered for an invalid item, to show it again.
-    kept: dict[str, Any] = field(default_factory=dict)
-    #: How sure the learner said they were, by item id.
-    confidence: dict[str, int] = field(default_factory=dict)
-    #: Items without a confidence level.
-    unsure: list[Item] = field(default_factory=list)
-
-    def shown(self, item: Item) -> Any:
-        """The answer to put back in the form for an item: given, or kept from a half-filled one."""
-        return self.given.get(item.id, self.kept.get(item.id))
-
-    @property
-    def complete(self) -> bool:
-        """Every item has a valid answer."""
-        return not self.missing and not self.invalid and not self.unsure
-
-
-def read_answers(quiz: Quiz, form: Mapping[str, Any]) -> Answers:
-    """Read every item's answer from form data, noting the unanswered and the impossible."""
-    answers = Answers()
-    for item in quiz.items:
-        level = parse_level(form.get(confidence_field(item)))
-        if level is None:
-            answers.unsure.append(item)
-        else:
-            answers.confidence[item.id] = level
-        try:
-            value = item.handler.answer_from_form(item, form)
-        except AnswerError as exc:
-            answers.invalid[item] = exc.message
-            if exc.kept is not None:
-                answers.kept[item.id] = exc.kept
-            continue
-        if value is None:
-            answers.missing.append(item)
-        else:
-            answers.given[item.id] = value
-    return answers
-
-
-def confidence_field(item: Item) -> str:
-    """The form field holding how sure the learner is of their answer to an item."""
-    return f"confidence-{item.id}"
 
 
 def cbm_score(g: Grade, confidence: int) -> float:
@@ -295,6 +241,8 @@ def submit_attempt(
     percent = 100.0 * score / max_score if max_score else 0.0
     is_passed = percent >= attempt.pass_mark
     claim(attempt, {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed})
+    # The answers saved as the learner went are now graded responses: the working copy goes.
+    db.session.execute(delete(DraftAnswer).where(DraftAnswer.attempt_id == attempt.id))
     db.session.execute(
         insert(ItemResponse),
         [
@@ -418,6 +366,17 @@ class AttemptSummary:
     #: Each answer's certainty-based mark, by position (answers with a confidence).
     cbm: dict[int, float]
     calibration: list[certainty.Calibration]
+    #: The items' points, and how many items were answered wholly right.
+    weight: float = 0.0
+    right: int = 0
+    answered: int = 0
+    #: Accuracy, average mark and bonus as Moodle shows them (certainty-based marking only).
+    figures: certainty.Figures | None = None
+
+    @property
+    def has_confidence(self) -> bool:
+        """Whether the learner said how sure they were of any answer (else no confidence column or table)."""
+        return bool(self.cbm)
 
 
 def summarise(attempt: QuizAttempt) -> AttemptSummary:
@@ -426,11 +385,20 @@ def summarise(attempt: QuizAttempt) -> AttemptSummary:
     raw = sum(r.score for r in responses)
     weight = sum(r.max_score for r in responses)
     rated = [r for r in responses if r.confidence is not None]
+    figures = None
+    if attempt.marking == "certainty":
+        # As the score was marked: an answer without a confidence counts as "not sure".
+        marked = sum(cbm_score(as_grade(r), r.confidence or 1) for r in responses)
+        figures = certainty.figures(raw, marked, weight)
     return AttemptSummary(
         raw_score=raw,
         accuracy=raw / weight if weight else 0.0,
         cbm={r.position: cbm_score(as_grade(r), r.confidence) for r in rated},
         calibration=certainty.calibration((r.confidence, r.is_correct) for r in rated) if rated else [],
+        weight=weight,
+        right=sum(1 for r in responses if r.is_correct),
+        answered=len(responses),
+        figures=figures,
     )
 
 

@@ -183,9 +183,13 @@ def backfill(now: datetime) -> int:
     missing = select(
         LearningEvent.id, literal(now, UTCDateTime()), literal(now, UTCDateTime()), literal(0, Integer())
     ).where(~select(StatementOutbox.id).where(StatementOutbox.event_id == LearningEvent.id).exists())
-    return db.session.execute(
-        insert(StatementOutbox).from_select(["event_id", "created_at", "next_attempt_at", "attempts"], missing)
-    ).rowcount
+    # Counted from what the insert returns: PostgreSQL's driver reports -1 as the rowcount of INSERT .. SELECT.
+    queued = db.session.execute(
+        insert(StatementOutbox)
+        .from_select(["event_id", "created_at", "next_attempt_at", "attempts"], missing)
+        .returning(StatementOutbox.id)
+    )
+    return sum(1 for _ in queued)
 
 
 @dataclass(frozen=True)

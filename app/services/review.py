@@ -403,9 +403,14 @@ def day_label(day: date, today: date) -> str:
 
 
 def week_chart(coming: Upcoming, title: str = "Items coming due in the next 7 days") -> Markup:
-    """The coming days' counts as a small server-drawn column chart; the page gives the same numbers in a table."""
-    column, plot, top, bottom = 84, 110, 22, 44
-    width, height = column * len(coming.days), top + plot + bottom
+    """The coming days' counts as a small server-drawn column chart; the page gives the same numbers in a table.
+
+    No viewBox: the chart is never scaled, so its 13 px text stays 13 px on a phone; columns are
+    percentages of its width, heights are pixels.
+    """
+    plot, top, bottom = 110, 22, 44
+    column = 100 / max(len(coming.days), 1)
+    height = top + plot + bottom
     highest = max((d.count for d in coming.days), default=0) or 1
     today = coming.days[0].day if coming.days else None
     ink = "#1d2733"
@@ -414,7 +419,7 @@ def week_chart(coming: Upcoming, title: str = "Items coming due in the next 7 da
         + ". Today counts only what falls due later today."
     )
     parts = [
-        f'<svg class="chart review-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="chart review-chart" width="100%" height="{height}" role="img" '
         'aria-labelledby="review-week-title review-week-desc" focusable="false" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="13" fill="{ink}" '
         'text-anchor="middle">',
@@ -423,17 +428,18 @@ def week_chart(coming: Upcoming, title: str = "Items coming due in the next 7 da
     ]
     base = top + plot
     for index, d in enumerate(coming.days):
-        middle = index * column + column / 2
+        middle = f"{index * column + column / 2:.2f}%"
         bar = round(plot * d.count / highest, 1)
         if d.count:
             parts.append(
-                f'<rect x="{index * column + 14}" y="{base - bar}" width="{column - 28}" height="{bar}" fill="#0b5c7a"></rect>'
+                f'<rect x="{index * column + column / 6:.2f}%" y="{base - bar}" width="{column * 2 / 3:.2f}%" '
+                f'height="{bar}" fill="#0b5c7a"></rect>'
             )
-        parts.append(f'<text x="{middle:g}" y="{base - bar - 6}" font-weight="700">{d.count}</text>')
-        label = day_label(d.day, today)
-        parts.append(f'<text x="{middle:g}" y="{base + 18}">{escape(label.split(" ", 1)[0])}</text>')
-        if " " in label:
-            parts.append(f'<text x="{middle:g}" y="{base + 36}">{escape(label.split(" ", 1)[1])}</text>')
-    parts.append(f'<line x1="0" y1="{base}" x2="{width}" y2="{base}" stroke="{ink}" stroke-width="2"></line>')
+        parts.append(f'<text x="{middle}" y="{base - bar - 6}" font-weight="700">{d.count}</text>')
+        # "Tomorrow" is wider than a column on a phone: the chart names weekdays; its table says "Tomorrow".
+        weekday = "Today" if d.day == today else d.day.strftime("%a")
+        parts.append(f'<text x="{middle}" y="{base + 18}">{weekday}</text>')
+        parts.append(f'<text x="{middle}" y="{base + 36}">{d.day.strftime("%-d %b")}</text>')
+    parts.append(f'<line x1="0" y1="{base}" x2="100%" y2="{base}" stroke="{ink}" stroke-width="2"></line>')
     parts.append("</svg>")
     return Markup("".join(parts))

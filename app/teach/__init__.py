@@ -20,6 +20,7 @@ def _guard() -> None:
 from app.teach import (  # noqa: E402,F401  (routes attach themselves to bp)
     cohorts,
     courses,
+    password_resets,  # noqa: E402,F401  (a student's new password link)
     records,  # noqa: E402,F401  (a cohort's learning records download)
     reports,
     roster,

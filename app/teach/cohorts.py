@@ -7,6 +7,9 @@ from werkzeug.exceptions import BadRequest
 from app.converters import whole_number
 from app.errors import not_found, refuse
 from app.extensions import db
+from app.learn.courses import today
+from app.models import User
+from app.models.types import MAX_ID
 from app.services import cohorts, courses, invitations
 from app.teach import bp
 from app.teach.forms import AssignForm, CohortForm, ShareForm
@@ -32,12 +35,12 @@ def new_cohort():
     return render_template("teach/cohort_form.html", form=form), 422 if form.errors else 200
 
 
-def _assign_form(form: AssignForm | None = None) -> AssignForm:
+def _assign_form(form: AssignForm | None = None) -> tuple[AssignForm, list]:
+    """The assign form offering every published course, and the educator's own drafts (which cannot be assigned)."""
     form = form or AssignForm()
-    form.course.choices = [("", "Choose a published course…")] + [
-        (str(c.id), c.title) for c in courses.visible_courses(current_user) if c.is_published
-    ]
-    return form
+    found = courses.visible_courses(current_user)
+    form.course.choices = [("", "Choose a published course…")] + [(str(c.id), c.title) for c in found if c.is_published]
+    return form, [c for c in found if not c.is_published and c.owner_id == current_user.id]
 
 
 def _page(cohort, share_form=None, assign_form=None, status=200, page=1):
@@ -45,6 +48,7 @@ def _page(cohort, share_form=None, assign_form=None, status=200, page=1):
     if found is None:
         not_found("This cohort has no such page of students; start again from the first page.")
     members, total = found
+    assign_form, drafts = _assign_form(assign_form)
     return render_template(
         "teach/cohort.html",
         cohort=cohort,
@@ -58,7 +62,9 @@ def _page(cohort, share_form=None, assign_form=None, status=200, page=1):
         educators=cohorts.educators(cohort),
         assignments=cohorts.assignments(cohort),
         share_form=share_form or ShareForm(),
-        assign_form=_assign_form(assign_form),
+        assign_form=assign_form,
+        drafts=drafts,
+        past_due=bool(assign_form.due_on.errors and assign_form.due_on.data),
         join_url=url_for("learn.join_link", code=cohort.join_code, _external=True),
     ), status
 
@@ -91,10 +97,17 @@ def share_cohort(cohort_id: int):
     return _page(cohort, share_form=form, status=422)
 
 
-@bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
+@bp.route("/cohorts/<int:cohort_id>/members/<int:user_id>/remove", methods=["GET", "POST"])
 def remove_member(cohort_id: int, user_id: int):
-    """Take a student out of the cohort; their learning records are kept."""
+    """Ask before taking a student out of the cohort (GET); take them out, keeping their learning records (POST)."""
     cohort = cohort_or_404(cohort_id)
+    if request.method == "GET":
+        member = cohorts.membership(cohort, user_id) if 0 < user_id <= MAX_ID else None
+        if member is None or member.removed_at is not None:
+            not_found("That student is not in this cohort. Its students are listed on the cohort's page.")
+        return render_template(
+            "teach/remove_member.html", cohort=cohort, member=member, student=db.session.get(User, user_id)
+        )
     if cohorts.remove_member(cohort, user_id):
         db.session.commit()
         flash("The student was removed from the cohort. Their learning records are kept.", "success")
@@ -113,20 +126,45 @@ def set_joining(cohort_id: int):
     return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="joining"))
 
 
+def _assignable(form: AssignForm):
+    """The course the form names, or None with the reason on the form: not one of the educator's, or a draft."""
+    try:
+        course = courses.get_visible(current_user, whole_number(form.course.data))
+    except ValueError:  # not a number: a tampered or garbled form
+        course = None
+    if course is None:
+        form.course.errors.append("Choose a course from the list.")
+    elif not course.is_published:
+        form.course.errors.append(
+            f"“{course.title}” is a draft, so it cannot be assigned. Publish it on its page first, then assign it."
+        )
+        return None
+    return course
+
+
+def _past_due(form: AssignForm) -> bool:
+    """A due date already past and not yet confirmed: the form comes back asking to confirm or change it."""
+    due, starts = form.due_on.data, form.starts_on.data
+    if due is None or due >= today() or form.confirm_past_due.data or (starts and due < starts):
+        return False  # (dates out of order are refused outright, by cohorts.assign)
+    form.due_on.errors.append(
+        f"{due.strftime('%-d %B %Y')} has already passed, so students would see the course as overdue at once. "
+        "Choose a later date, or press “Assign with this past due date” to keep it."
+    )
+    return True
+
+
 @bp.post("/cohorts/<int:cohort_id>/assignments")
 def assign_course(cohort_id: int):
-    """Assign a published course to the cohort, with optional start and due dates."""
+    """Assign a published course to the cohort, with optional start and due dates; a past due date asks first."""
     cohort = cohort_or_404(cohort_id)
-    form = _assign_form(AssignForm())
-    if form.validate_on_submit():
-        course = courses.get_visible(current_user, int(form.course.data))
+    form = AssignForm()
+    if form.validate_on_submit() and (course := _assignable(form)) is not None and not _past_due(form):
         try:
-            if course is None:
-                raise cohorts.CohortError("That course is not one you can assign.")
             cohorts.assign(cohort, course, current_user, form.starts_on.data, form.due_on.data)
         except cohorts.CohortError as exc:
             db.session.rollback()
-            form.course.errors = [str(exc)]
+            form.course.errors.append(str(exc))
         else:
             db.session.commit()
             flash(f"“{course.title}” is assigned to {cohort.name}.", "success")

@@ -1,30 +1,53 @@
 """Forms of the educator's screens; each carries a CSRF token."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+#: What a date field says when the browser sent something that is not a date (a browser without a date picker).
+NOT_A_DATE = "Enter the date as year, month and day, for example 2027-01-31."
 
 
 class CourseForm(FlaskForm):
     """A course's title and description."""
 
-    title = StringField("Title", validators=[DataRequired("Give the course a title."), Length(max=200)])
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Give the course a title."),
+            Length(max=200, message="Keep the title under 200 characters."),
+        ],
+    )
     description = TextAreaField(
-        "Description", validators=[Optional(), Length(max=5000)], description="What students will do and why."
+        "Description",
+        validators=[Optional(), Length(max=5000, message="Keep the description under 5,000 characters.")],
+        description="What students will do and why.",
     )
 
 
-class AddItemForm(FlaskForm):
-    """Add a module, quiz or conversation from the catalogue."""
+class AddItemsForm(FlaskForm):
+    """Add one or more modules, quizzes and conversations from the catalogue (ticked in a grouped list)."""
 
-    choice = SelectField("Content to add", validators=[DataRequired("Choose the content to add.")])
+    # The values are checked against the catalogue by the course service, which says what is wrong in words;
+    # WTForms' own check would answer "'x' is not a valid choice for this field."
+    choice = SelectMultipleField(
+        "Content to add",
+        validators=[DataRequired("Tick at least one module, quiz or conversation to add.")],
+        validate_choice=False,
+    )
     is_required = BooleanField("Required for completion", default=True)
 
 
 class CohortForm(FlaskForm):
     """A cohort's name."""
 
-    name = StringField("Cohort name", validators=[DataRequired("Give the cohort a name."), Length(max=200)])
+    name = StringField(
+        "Cohort name",
+        validators=[
+            DataRequired("Give the cohort a name."),
+            Length(max=200, message="Keep the name under 200 characters."),
+        ],
+    )
 
 
 class ShareForm(FlaskForm):
@@ -35,14 +58,17 @@ class ShareForm(FlaskForm):
         validators=[
             DataRequired("Enter the email of the educator to share with."),
             Email("Enter a valid email address."),
-            Length(max=254),
+            Length(max=254, message="Email addresses have at most 254 characters."),
         ],
     )
 
 
 class AssignForm(FlaskForm):
-    """Assign a course to a cohort, with optional dates."""
+    """Assign a course to a cohort, with optional dates; a due date in the past needs `confirm_past_due`."""
 
-    course = SelectField("Course", validators=[DataRequired("Choose a course to assign.")])
-    starts_on = DateField("Start date (optional)", validators=[Optional()])
-    due_on = DateField("Due date (optional)", validators=[Optional()])
+    # Checked in the view, which can say why a course cannot be assigned (a draft) instead of "Not a valid choice."
+    course = SelectField("Course", validators=[DataRequired("Choose a course to assign.")], validate_choice=False)
+    starts_on = DateField("Start date (optional)", validators=[Optional()], invalid_value_message=NOT_A_DATE)
+    due_on = DateField("Due date (optional)", validators=[Optional()], invalid_value_message=NOT_A_DATE)
+    # Sent only by the "Assign with this past due date" button, shown after the warning.
+    confirm_past_due = BooleanField("Assign with this past due date")

@@ -1,4 +1,4 @@
-"""Report views: progress matrix, a learner's record, competency heatmap, item analysis and CSV exports.
+"""Report views: progress matrix, a learner's record and transcript, competency heatmap, item analysis and CSV exports.
 
 Read-only and thin: each view checks the educator may see the cohort, asks app.services.reports
 for the figures (a fixed number of queries however large the cohort) and renders them.
@@ -13,12 +13,19 @@ from app.models.types import utcnow
 from app.services import reports
 from app.teach import bp
 from app.teach.cohorts import cohort_or_404
+from app.transcripts import transcript_pdf
 
 
 @bp.app_template_filter("report_number")
 def report_number(value: float | None) -> str:
     """A score without needless decimals (2, 1.5, 0.6667)."""
     return reports.number(value)
+
+
+@bp.app_template_filter("report_pass_mark")
+def report_pass_mark(attempt) -> str:
+    """An attempt's pass mark on the scale its score is shown on ("70%", or an average certainty-based mark)."""
+    return reports.pass_text(attempt)
 
 
 @bp.app_template_global("report_url")
@@ -51,7 +58,7 @@ def _csv(rows, name: str) -> Response:
 def report_matrix(cohort_id: int, course_id: int):
     """Every current student × every item of an assigned course: state and best score."""
     cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course)
+    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
     return render_template("teach/report_matrix.html", cohort=cohort, assignment=assignment, report=report)
 
 
@@ -59,7 +66,7 @@ def report_matrix(cohort_id: int, course_id: int):
 def report_matrix_print(cohort_id: int, course_id: int):
     """The matrix alone on a page made for printing: no navigation."""
     cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course)
+    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
     return render_template(
         "teach/report_matrix_print.html", cohort=cohort, assignment=assignment, report=report, printed_at=utcnow()
     )
@@ -68,24 +75,53 @@ def report_matrix_print(cohort_id: int, course_id: int):
 @bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv")
 def report_matrix_csv(cohort_id: int, course_id: int):
     """The matrix as a CSV file."""
-    cohort, course, _ = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course)
+    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
+    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
     return _csv(reports.matrix_csv_rows(report), reports.filename(cohort.name, course.title, "progress"))
 
 
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
 def report_learner(cohort_id: int, user_id: int):
-    """One current student's marked attempts at the cohort's assigned work, with answers, and lessons."""
+    """One current student's standing on each assigned item, their marked attempts (answers folded away) grouped by
+    item and filtered by activity and result, and the lessons they opened, grouped by module."""
     cohort = cohort_or_404(cohort_id)
     chosen = request.args.get("activity") or None
+    result = request.args.get("result", "")
     page = request.args.get("page", 1, type=page_number)
-    record = reports.learner(catalog(), cohort.id, user_id, page=page, activity_ref=chosen)
+    record = reports.learner(
+        catalog(), cohort.id, user_id, page=page, activity_ref=chosen, result=result, today=utcnow().date()
+    )
     if record is None:
         not_found(
             "There is no current student of this cohort at this address, or no such page of their record. "
             "Start again from the cohort's progress report."
         )
-    return render_template("teach/report_learner.html", cohort=cohort, record=record)
+    return render_template("teach/report_learner.html", cohort=cohort, record=record, results=reports.RESULTS)
+
+
+def _transcript_or_404(cohort_id: int, user_id: int):
+    cohort = cohort_or_404(cohort_id)
+    found = reports.transcript.for_cohort(catalog(), cohort, user_id)
+    if found is None:
+        not_found(
+            "There is no current student of this cohort at this address, so there is no transcript here. "
+            "Start again from the cohort's progress report."
+        )
+    return cohort, found
+
+
+@bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>/transcript")
+def report_transcript(cohort_id: int, user_id: int):
+    """A current student's transcript of the cohort's assigned, marked work, as a page made for printing."""
+    cohort, transcript = _transcript_or_404(cohort_id, user_id)
+    return render_template("transcript/page.html", cohort=cohort, transcript=transcript, user_id=user_id)
+
+
+@bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>/transcript.pdf")
+def report_transcript_pdf(cohort_id: int, user_id: int):
+    """The same transcript as a PDF file."""
+    _, transcript = _transcript_or_404(cohort_id, user_id)
+    return transcript_pdf(transcript, url_for(".report_transcript", cohort_id=cohort_id, user_id=user_id))
 
 
 @bp.get("/cohorts/<int:cohort_id>/competencies")
@@ -100,7 +136,9 @@ def report_competencies(cohort_id: int):
     if report.pages > 1:
         title += f", students {report.first} to {report.first + len(report.rows) - 1} of {report.students_total}"
     svg = reports.heatmap_svg(report, title) if report.rows else None
-    return render_template("teach/report_competencies.html", cohort=cohort, report=report, svg=svg, title=title)
+    return render_template(
+        "teach/report_competencies.html", cohort=cohort, report=report, svg=svg, title=title, shade_bands=reports.SHADE_BANDS
+    )
 
 
 @bp.get("/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis")
@@ -121,6 +159,8 @@ def report_item_analysis(cohort_id: int, quiz_id: str):
         group_share=round(100 * reports.GROUP_SHARE),
         minimum=reports.MIN_FOR_DISCRIMINATION,
         failed_flag=reports.FAILED_ATTEMPTS_FLAG,
+        low_facility=reports.LOW_FACILITY,
+        low_discrimination=reports.LOW_DISCRIMINATION,
     )
 
 

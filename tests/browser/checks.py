@@ -1,6 +1,23 @@
-"""Checks shared by the browser tests: axe-core finds nothing, and a page reflows at 320 px."""
+"""Checks shared by the browser tests: axe-core finds nothing, the Nu HTML checker finds no error, and a
+page reflows at 320 px."""
 
 from playwright.sync_api import expect
+
+#: The session's Nu HTML checker (tests/browser/nu.py), set by the browser conftest.
+NU = None
+#: Documents already checked (by their text): a page state seen twice is checked once.
+_CHECKED: set[int] = set()
+
+
+def assert_valid_html(page) -> None:
+    """The Nu HTML checker finds no error in the page as it stands (the document the person sees)."""
+    html = page.content()
+    key = hash(html)
+    if NU is None or key in _CHECKED:
+        return
+    errors = NU.errors(html)
+    assert not errors, f"the Nu HTML checker found {len(errors)} error(s) on {page.url}:\n" + "\n".join(errors)
+    _CHECKED.add(key)
 
 
 def _describe(violations: list[dict]) -> str:
@@ -15,8 +32,9 @@ def _describe(violations: list[dict]) -> str:
 
 
 def assert_accessible(page, axe_path) -> None:
-    """axe-core finds no violations; the page has one h1 and one main landmark."""
+    """axe-core finds no violations, the Nu HTML checker no error; the page has one h1 and one main landmark."""
     if not page.evaluate("() => typeof axe === 'object'"):
+        assert_valid_html(page)  # before axe's own script is added to the document
         page.add_script_tag(path=str(axe_path))
     violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")["violations"]
     assert not violations, f"axe found {len(violations)} violation(s) on {page.url}:\n{_describe(violations)}"

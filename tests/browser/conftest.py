@@ -149,6 +149,22 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def nu_checker():
+    """The Nu HTML checker, started once: every page state the browser tests check with axe is validated too."""
+    from tests.browser import checks
+    from tests.browser.nu import NuChecker
+
+    try:
+        checker = NuChecker()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    checks.NU = checker
+    yield checker
+    checks.NU = None
+    checker.stop()
+
+
 @pytest.fixture(scope="session")
 def axe_path() -> Path:
     """The axe-core script injected into pages (installed by `npm ci` from package.json)."""
@@ -238,10 +254,10 @@ class Learner:
                 self.answer(quiz, number, item, answers[item.id])
 
     def complete_first_lesson(self, module) -> None:
-        """Open the module's first lesson and press its Complete button."""
+        """Open the module's first lesson and press "Next", which completes it."""
         first, second = module.lessons[0], module.lessons[1]
         self.page.goto(f"/learn/modules/{module.id}/lessons/{first.id}")
-        self.page.get_by_role("button", name=re.compile(r"^Complete lesson")).click()
+        self.page.get_by_role("button", name=f"Next: {second.title}").click()
         expect(self.page.get_by_role("heading", level=1, name=second.title)).to_be_visible()
 
     def start_quiz(self, quiz) -> None:

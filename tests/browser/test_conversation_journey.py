@@ -41,8 +41,9 @@ def _percent(score: float, max_score: float) -> str:
 
 
 def reply_group(page, step: int):
-    """The fieldset of the replies on offer at `step`, named by its legend."""
-    return page.get_by_role("group", name=f"Step {step}: what do you say?")
+    """The fieldset of the replies on offer at `step` (named by its legend), once the page says it is that step."""
+    expect(page.get_by_text(re.compile(rf"^Step {step} of about \d+$"))).to_be_visible()
+    return page.get_by_role("group", name=re.compile(r"^What do you say to .+\?$"))
 
 
 def patient_line(page):
@@ -117,7 +118,7 @@ def test_student_plays_the_conversation_to_the_best_ending_then_to_a_poor_one(
     expect(path_region.get_by_role("listitem")).to_have_count(len(best))
 
     # Again from the beginning, choosing the lowest-scoring reply each time: a different ending.
-    page.get_by_role("button", name="Start the conversation again").click()
+    page.get_by_role("button", name="Start again").click()
     expect(page.get_by_role("status")).to_contain_text(RESTART_MESSAGE)
     expect(page.get_by_role("region", name="The conversation so far")).to_have_count(0)
     bad = play(page, learner, conversation, poor)
@@ -135,7 +136,7 @@ def test_student_plays_the_conversation_to_the_best_ending_then_to_a_poor_one(
     expect(rows.nth(0).get_by_role("cell").nth(1)).to_have_text(bad.title)
     expect(rows.nth(1).get_by_role("cell").nth(1)).to_have_text(good.title)
     expect(rows.nth(1).get_by_role("cell").nth(2)).to_contain_text("100%")
-    expect(page.get_by_role("button", name="Play it again")).to_be_visible()
+    expect(page.get_by_role("button", name="Start again")).to_be_visible()
 
     # Each row's debrief link opens that conversation's debrief.
     rows.nth(1).get_by_role("link", name=re.compile(r"^Debrief")).click()

@@ -170,7 +170,7 @@ def results(visit: Visit) -> None:
     answer_quiz(visit.learner, visit.quiz)
     visit.learner.submit_answers()
     expect(visit.page.get_by_role("heading", level=1, name=f"Results: {visit.quiz.title}")).to_be_visible()
-    for disclosure in visit.page.locator("summary").all():
+    for disclosure in visit.page.locator("main summary").all():
         disclosure.click()
 
 
@@ -191,7 +191,8 @@ def _start_and_play(visit: Visit, choose) -> None:
     state, step = conversation.initial(), 1
     while not conversation.is_ending(state) and (reply_id := choose(step, conversation.node(state.at))):
         reply = conversation.node(state.at).reply(reply_id)
-        group = visit.page.get_by_role("group", name=f"Step {step}: what do you say?")
+        expect(visit.page.get_by_text(re.compile(rf"^Step {step} of about \d+$"))).to_be_visible()
+        group = visit.page.get_by_role("group", name=re.compile(r"^What do you say to .+\?$"))
         group.get_by_role("radio", name=visit.learner.text_of(reply.text_html), exact=True).check()
         visit.page.get_by_role("group", name="How sure are you that this is the right thing to say?").get_by_role(
             "radio", name="Fairly sure", exact=True
@@ -224,10 +225,10 @@ def play_page_with_error(visit: Visit) -> None:
 
 
 def debrief(visit: Visit) -> None:
-    """The debrief at the end of the best path, with every "Counters after this reply" opened."""
+    """The debrief at the end of the best path, with every "How it stood ... after this reply" opened."""
     _start_and_play(visit, _best(visit))
     expect(visit.page.get_by_role("heading", level=1, name=f"Debrief: {visit.conversation.title}")).to_be_visible()
-    for disclosure in visit.page.get_by_text("Counters after this reply").all():
+    for disclosure in visit.page.get_by_text(re.compile(r"^How it stood with .+ after this reply$")).all():
         disclosure.click()
 
 

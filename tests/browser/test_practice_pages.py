@@ -55,7 +55,8 @@ def test_practising_a_certainty_marked_quiz_item_by_item(page, learner, live_ser
         page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1, name=f"Practice: {quiz.title}: summary")).to_be_visible()
-    expect(page.get_by_text("Your certainty-based mark: 300%")).to_be_visible()
+    figures = page.locator("dl.result-figures")
+    expect(figures.get_by_role("definition").filter(has_text="Per item")).to_contain_text("3.00")
     calibration = page.get_by_role("table", name="How often you were right at each level of confidence")
     expect(calibration.get_by_role("row", name=re.compile(rf"^Very sure {total} {total} 100%"))).to_be_visible()
     assert_accessible(page, axe_path)

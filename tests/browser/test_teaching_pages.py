@@ -297,9 +297,9 @@ def report_competencies(page, world: World) -> None:
 
 
 def report_competency_groups(page, world: World) -> None:
-    """The heatmap by competency group: fewer, wider columns."""
+    """The heatmap by competency group: one row per group."""
     report_competencies(page, world)
-    page.get_by_role("link", name="Show competency groups instead (fewer, wider columns)").click()
+    page.get_by_role("link", name="Show competency groups instead (fewer rows)").click()
     expect(page.get_by_role("img", name=re.compile("^Share of best answers per competency group"))).to_be_visible()
 
 
@@ -615,11 +615,11 @@ def test_cohort_forms_by_keyboard_alone(keyboard_page, live_server, world):
     page.keyboard.press("Space")
     expect(status).to_contain_text("The student was removed from the cohort.")
 
-    # Share with a colleague: type the address and press Enter in the field.
+    # Invite a colleague to teach the cohort: type the address and press Enter in the field.
     _tab_to(page, page.get_by_label("Co-educator's email"))
     page.keyboard.type(colleague.email)
     page.keyboard.press("Enter")
-    expect(status).to_contain_text(f"{colleague.name} now teaches this cohort with you.")
+    expect(status).to_contain_text(f"{colleague.name} is invited to teach this cohort.")
 
 
 @pytest.mark.browser

@@ -3,13 +3,16 @@
 Every report runs a fixed number of queries whatever the cohort's size: the cohort's current
 students are named by the `cohorts.member_ids` subquery inside each statement, never by a list
 of ids built in Python, and each table is read once per page. One module a report; this package
-names them all, so views write `reports.matrix(...)`.
+names them all, so views write `reports.matrix(...)`; transcripts are `reports.transcript`.
 """
 # ruff: noqa: F401  (the package re-exports its modules' public names)
 
+from app.services.reports import pdf, transcript
 from app.services.reports.analysis import (
     FAILED_ATTEMPTS_FLAG,
     GROUP_SHARE,
+    LOW_DISCRIMINATION,
+    LOW_FACILITY,
     MIN_FOR_DISCRIMINATION,
     Analysis,
     ItemStats,
@@ -18,7 +21,7 @@ from app.services.reports.analysis import (
     item_analysis,
 )
 from app.services.reports.csvsafe import FORMULA_STARTS, filename, neutralise, to_csv
-from app.services.reports.exports import ATTEMPT_CSV_HEADER, attempt_csv_rows, timestamp
+from app.services.reports.exports import ATTEMPT_CSV_HEADER, attempt_csv_rows
 from app.services.reports.heatmap import (
     GROUP_NAMES,
     HEATMAP_PAGE_SIZE,
@@ -32,10 +35,32 @@ from app.services.reports.heatmap import (
     heatmap_svg,
     shade,
 )
-from app.services.reports.learner import AttemptView, LearnerReport, LessonView, ResponseView, learner
-from app.services.reports.matrix import Cell, Column, Matrix, MatrixRow, cell_detail, matrix, matrix_csv_rows
-from app.services.reports.people import Student, assigned_course, current_member, students
-from app.services.reports.scope import AssignedWork, assigned_work
+from app.services.reports.learner import (
+    ATTEMPTS_PAGE_SIZE,
+    RESULTS,
+    ActivityGroup,
+    AttemptView,
+    LearnerReport,
+    LessonView,
+    ModuleLessons,
+    ResponseView,
+    learner,
+)
+from app.services.reports.matrix import (
+    REPORT_STATE_LABELS,
+    REPORT_STATES,
+    Cell,
+    Column,
+    Matrix,
+    MatrixRow,
+    cell_detail,
+    matrix,
+    matrix_csv_rows,
+    report_state,
+)
+from app.services.reports.people import Student, assigned_course, assigned_courses, current_member, students
+from app.services.reports.scope import AssignedWork, assigned_work, work_of
+from app.services.reports.standing import CourseStanding, Standing, standing
 from app.services.reports.text import (
     activity,
     activity_kind,
@@ -47,8 +72,10 @@ from app.services.reports.text import (
     item_label,
     item_text,
     number,
+    pass_text,
     percent_of,
     plain,
+    score_text,
     shorten,
+    timestamp,
 )
-

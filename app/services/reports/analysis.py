@@ -25,6 +25,10 @@ GROUP_SHARE = 0.27
 MIN_FOR_DISCRIMINATION = 5
 #: This many failed attempts, with the quiz not passed yet, flags a student.
 FAILED_ATTEMPTS_FLAG = 2
+#: An item fewer than this share of students get right is worth a look (a hard item, or one that misleads).
+LOW_FACILITY = 30
+#: Below this, an item barely separates stronger from weaker students (a common rule of thumb is 0.2).
+LOW_DISCRIMINATION = 0.2
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,20 @@ class ItemStats:
     def mean_percent(self) -> float | None:
         """Mean score as a percentage of the item's maximum."""
         return percent_of(self.score, self.max_score)
+
+    @property
+    def concerns(self) -> list[str]:
+        """Why the item may deserve a second look, in plain words (nothing with too few answers to tell)."""
+        found = []
+        if self.responses >= MIN_FOR_DISCRIMINATION and (self.facility or 0) < LOW_FACILITY:
+            found.append("Few answered it right")
+        if self.discrimination is not None and self.discrimination < 0:
+            found.append("Weaker students did better than stronger ones: check the answer key")
+        elif self.discrimination is not None and self.discrimination < LOW_DISCRIMINATION:
+            found.append("Barely separates stronger from weaker students")
+        if self.harmful:
+            found.append(f"{self.harmful} harmful repl{'ies' if self.harmful != 1 else 'y'} chosen")
+        return found
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import Text, cast, select
 
@@ -15,7 +14,7 @@ from app.models import (
 )
 from app.services.cohorts import member_ids
 from app.services.reports.scope import assigned_work
-from app.services.reports.text import activity_kind, activity_title, answer_text, grade_label, item_label
+from app.services.reports.text import activity_kind, activity_title, answer_text, grade_label, item_label, timestamp
 
 # --- 5. every response of the cohort, for a spreadsheet
 
@@ -33,11 +32,6 @@ ATTEMPT_CSV_HEADER = [
     "Score",
     "Max",
 ]
-
-
-def timestamp(value: datetime | None) -> str:
-    """A time as a spreadsheet reads it, in UTC."""
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:

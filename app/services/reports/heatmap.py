@@ -42,6 +42,8 @@ class HeatColumn:
     name: str
     refs: tuple[str, ...]
     short: str = ""
+    #: The full name of the competency's group (empty for a group itself).
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class HeatCell:
     def percent(self) -> int | None:
         """Share of the answers that were the best one, 0-100, or None with no answers."""
         return round(100 * self.correct / self.answered) if self.answered else None
+
+    @property
+    def band(self) -> str:
+        """The shade band, "0" (lightest) to "4" (darkest), or "none" when nothing was answered."""
+        percent = self.percent
+        return "none" if percent is None else str(min(4, percent // 20))
 
 
 #: Students per page of the heatmap: 36 columns for thousands of students would be a page of many megabytes.
@@ -85,14 +93,36 @@ class Heatmap:
         """The number of the page's first student (1-based)."""
         return (self.page - 1) * self.page_size + 1
 
+    @property
+    def lines(self) -> list[tuple[HeatColumn, HeatCell, list[HeatCell]]]:
+        """One line per competency (or group): the whole cohort's cell, then each student's on this page."""
+        return [
+            (column, self.totals[index], [cells[index] for _, cells in self.rows])
+            for index, column in enumerate(self.columns)
+        ]
+
+    @property
+    def sections(self) -> list[tuple[str, list[tuple[HeatColumn, HeatCell, list[HeatCell]]]]]:
+        """The lines under their group's name, in the framework's order (one unnamed section for groups)."""
+        found: dict[str, list] = {}
+        for line in self.lines:
+            found.setdefault(line[0].group, []).append(line)
+        return list(found.items())
+
 
 def heat_columns(catalog: Catalog, by_group: bool) -> list[HeatColumn]:
-    """The 36 competencies as C1..C36, or their groups as G1..Gn, in the framework's order."""
-    if not by_group:
-        return [HeatColumn(f"C{n}", c.name, (c.id,)) for n, c in enumerate(catalog.competencies, start=1)]
+    """The competencies, grouped in the framework's order of groups, or their groups; codes (C1.., G1..) name them
+    only inside the code."""
     groups: dict[str, list[str]] = {}
     for c in catalog.competencies:
         groups.setdefault(c.group, []).append(c.id)
+    if not by_group:
+        names = {c.id: c.name for c in catalog.competencies}
+        in_groups = [(group, ref) for group, refs in groups.items() for ref in refs]  # each group's together
+        return [
+            HeatColumn(f"C{n}", names[ref], (ref,), group=GROUP_NAMES.get(group, (group, group))[0])
+            for n, (group, ref) in enumerate(in_groups, start=1)
+        ]
     columns = []
     for n, (group, refs) in enumerate(groups.items(), start=1):
         name, short = GROUP_NAMES.get(group, (group, group))
@@ -179,69 +209,70 @@ def shade(percent: int | None) -> str:
 def heatmap_svg(report: Heatmap, title: str, svg_id: str = "heatmap") -> Markup:
     """The heatmap as an SVG image with a title and description; the same numbers are in the table.
 
-    Drawn to be read at about its own size in the page's column (36 competencies or a few groups).
-    Each cell is shaded by its band and also carries its number, so colour is never the only cue.
+    One row per competency (or group), named in full, and one column for the whole cohort, then one per
+    student, named at the top. Drawn to be shown at its own size (never scaled down), so its text stays
+    12 px on any screen; a narrow screen scrolls it sideways in its box. Each cell is shaded by its band
+    and also carries its number, so colour is never the only cue.
     """
-    label_width, cell_h, top, legend_h = 150, 20, 26, 58
-    cell_w = 80 if report.by_group else 28
-    width = label_width + cell_w * len(report.columns) + 2
-    height = top + cell_h * len(report.rows) + legend_h
+    font, cell_w, cell_h, gap = 12, 40, 22, 8
+    label_width = 12 + round(0.58 * font * max(len(shorten(c.name, 40)) for c in report.columns))
+    names = ["Whole cohort", *(shorten(student.name, 22) for student, _ in report.rows)]
+    top = 16 + round(0.5 * 0.58 * font * max(len(n) for n in names))  # names slanted at 30 degrees
+    columns = [report.totals, *([cells[i] for i in range(len(report.columns))] for _, cells in report.rows)]
+    x_of = [label_width] + [label_width + gap + cell_w * (n + 1) for n in range(len(report.rows))]
+    width = max(x_of[-1] + cell_w + 150, 6 * 92)  # room for the last slanted name, and for the key
+    legend_y = top + cell_h * len(report.columns) + 30
+    height = legend_y + 44
     title_id, desc_id = f"{svg_id}-title", f"{svg_id}-desc"
     what = "competency group" if report.by_group else "competency"
     description = (
-        f"{len(report.rows)} students in rows and {len(report.columns)} columns, one per {what} "
-        f"({report.columns[0].code} to {report.columns[-1].code}, named in the key below). Each cell gives the "
-        "percentage of the student's answers, on items assessing it, that were the best answer, shaded from light "
-        "(low) to dark (high); a dash marks nothing answered yet. The table that follows has the same numbers."
+        f"{len(report.columns)} rows, one per {what}, and {len(report.rows) + 1} columns: the whole cohort, then "
+        f"each of {len(report.rows)} students. Each cell gives the percentage of the answers, on items assessing "
+        "it, that were the best answer, shaded from light (low) to dark (high); a dash marks nothing answered yet. "
+        "The table has the same numbers, with the answers counted."
     )
     ink = "#1d2733"
     parts = [
-        f'<svg class="heatmap" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="heatmap" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}" focusable="false" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" fill="{ink}">',
+        f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="{font}" fill="{ink}">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(description)}</desc>',
-        '<g font-size="11" text-anchor="middle">',
+        "<g>",
     ]
-    for index, column in enumerate(report.columns):
-        x = label_width + index * cell_w + cell_w / 2
-        label = f"{column.code} {escape(shorten(column.short, 12))}" if report.by_group else column.code
-        parts.append(f'<text x="{x:g}" y="{top - 8}">{label}</text>')
-    parts.append('</g><g font-size="11" text-anchor="end">')
-    for row_index, (student, _) in enumerate(report.rows):
-        y = top + row_index * cell_h
-        parts.append(f'<text x="{label_width - 6}" y="{y + 14}">{escape(shorten(student.name, 24))}</text>')
+    for n, name in enumerate(names):
+        x = x_of[n] + cell_w / 2
+        weight = ' font-weight="700"' if n == 0 else ""
+        parts.append(f'<text transform="translate({x:g} {top - 6}) rotate(-30)"{weight}>{escape(name)}</text>')
+    parts.append('</g><g text-anchor="end">')
+    for row, column in enumerate(report.columns):
+        y = top + row * cell_h + 15
+        parts.append(f'<text x="{label_width - 8}" y="{y}">{escape(shorten(column.name, 40))}</text>')
     # Shared attributes on groups keep each cell to two short elements (thousands of cells on a page).
     parts.append('</g><g stroke="#8a94a0" stroke-width="0.5">')
-    for row_index, (_, cells) in enumerate(report.rows):
-        y = top + row_index * cell_h
-        for index, cell in enumerate(cells):
-            percent = cell.percent
-            dashed = ' stroke-dasharray="2 2"' if percent is None else ""
+    for n, cells in enumerate(columns):
+        for row, cell in enumerate(cells):
+            dashed = ' stroke-dasharray="2 2"' if cell.percent is None else ""
             parts.append(
-                f'<rect x="{label_width + index * cell_w}" y="{y}" width="{cell_w - 1}" height="{cell_h - 1}" '
-                f'fill="{shade(percent)}"{dashed}/>'
+                f'<rect x="{x_of[n]}" y="{top + row * cell_h}" width="{cell_w - 1}" height="{cell_h - 1}" '
+                f'fill="{shade(cell.percent)}"{dashed}/>'
             )
-    parts.append('</g><g font-size="11" text-anchor="middle">')
-    for row_index, (_, cells) in enumerate(report.rows):
-        y = top + row_index * cell_h + 14
-        for index, cell in enumerate(cells):
+    parts.append('</g><g text-anchor="middle">')
+    for n, cells in enumerate(columns):
+        for row, cell in enumerate(cells):
             percent = cell.percent
             light = ' fill="#fff"' if percent is not None and percent >= 60 else ""
             text = "–" if percent is None else percent
-            parts.append(f'<text x="{label_width + index * cell_w + cell_w / 2:g}" y="{y}"{light}>{text}</text>')
+            parts.append(f'<text x="{x_of[n] + cell_w / 2:g}" y="{top + row * cell_h + 15}"{light}>{text}</text>')
     parts.append("</g>")
-    legend_y = top + cell_h * len(report.rows) + 26
-    parts.append(f'<text x="0" y="{legend_y - 6}" font-size="10">Key: best answers as a % of answers given</text>')
+    parts.append(f'<text x="0" y="{legend_y - 8}">Key: best answers as a % of answers given</text>')
     for band, (colour, label) in enumerate([*zip(SHADES, SHADE_BANDS, strict=True), ("#ffffff", "none given")]):
-        x = band * 80
+        x = band * 92
         dashed = ' stroke-dasharray="2 2"' if band == len(SHADES) else ""
         parts.append(
             f'<rect x="{x}" y="{legend_y}" width="16" height="16" fill="{colour}" stroke="#8a94a0" '
             f'stroke-width="0.5"{dashed}></rect>'
-            f'<text x="{x + 20}" y="{legend_y + 12}" font-size="10">{label}</text>'
+            f'<text x="{x + 20}" y="{legend_y + 13}">{label}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
-
-

@@ -1,9 +1,10 @@
 """Who the reports are about: a cohort's current students, and the courses assigned to it."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -24,12 +25,19 @@ class Student:
     id: int
     name: str
     email: str
+    #: None: the account has never been signed in to (an imported student who never used their link).
+    last_sign_in_at: datetime | None = None
+
+    @property
+    def never_signed_in(self) -> bool:
+        """Whether the student has never signed in, so they cannot have seen their work."""
+        return self.last_sign_in_at is None
 
 
 def students(cohort_id: int) -> list[Student]:
     """The cohort's current students, by name (one query)."""
     rows = db.session.execute(
-        select(User.id, User.display_name, User.email)
+        select(User.id, User.display_name, User.email, User.last_sign_in_at)
         .where(User.id.in_(member_ids(cohort_id)))
         .order_by(User.display_name, User.id)
     )
@@ -56,3 +64,15 @@ def assigned_course(cohort_id: int, course_id: int) -> tuple[Course, Assignment]
     return (row[0], row[1]) if row else None
 
 
+
+
+def assigned_courses(cohort_id: int) -> list[tuple[Course, Assignment]]:
+    """Every course assigned to the cohort with its items and assignment, soonest due first (one query)."""
+    rows = db.session.execute(
+        select(Course, Assignment)
+        .join(Assignment, Assignment.course_id == Course.id)
+        .where(Assignment.cohort_id == cohort_id)
+        .order_by(Assignment.due_on.is_(None), Assignment.due_on, Assignment.id)
+        .options(joinedload(Course.items))
+    ).unique()
+    return [(course, assignment) for course, assignment in rows]

@@ -62,3 +62,13 @@ def assigned_work(cohort_id: int) -> AssignedWork:
     ):
         (modules if kind == "module" else activities).add(ref)
     return AssignedWork(frozenset(modules), frozenset(activities))
+
+
+def work_of(courses) -> AssignedWork:
+    """The content of courses already read (with their items): no query."""
+    modules: set[str] = set()
+    activities: set[str] = set()
+    for course, _ in courses:
+        for item in course.items:
+            (modules if item.kind == "module" else activities).add(item.item_ref)
+    return AssignedWork(frozenset(modules), frozenset(activities))

@@ -6,7 +6,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from app.content import Catalog, Quiz
+from app.content import Catalog, Quiz, certainty
 from app.content.conversations import Conversation
 from app.content.items import GRADE_LABELS, Item, MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
 from app.services import events
@@ -114,9 +114,33 @@ def number(value: float | None) -> str:
     return "" if value is None else f"{round(value, 4):g}"
 
 
+def score_text(attempt, raw: float, weight: float) -> str:
+    """A submitted attempt's score as people read it: points and percentage; under certainty-based marking, as
+    Moodle shows it, the accuracy and the average certainty-based mark (never a bare negative percentage).
+    `raw` and `weight` are the points earned, ignoring certainty, and the points the answers were worth."""
+    if attempt.score is None:
+        return ""
+    if attempt.marking == "certainty":
+        figures = certainty.figures(raw, attempt.score, weight or attempt.max_score)
+        return f"accuracy {certainty.share(figures.accuracy)}, {certainty.describe(100 * figures.average, 'certainty')}"
+    return f"{number(attempt.score)} of {number(attempt.max_score)} ({attempt.percent:.0f}%)"
+
+
+def pass_text(attempt) -> str:
+    """The pass mark an attempt was taken with, on the scale its score is shown on."""
+    if attempt.pass_mark is None:
+        return ""
+    return certainty.describe(float(attempt.pass_mark), attempt.marking)
+
+
 def percent_of(part: float, whole: float) -> float | None:
     """`part` as a percentage of `whole` (None when there is no whole)."""
     return 100.0 * part / whole if whole else None
+
+
+def timestamp(value: datetime | None) -> str:
+    """A time as a spreadsheet reads it, in UTC."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def duration_text(started: datetime | None, ended: datetime | None) -> str:
