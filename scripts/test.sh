@@ -2,7 +2,7 @@
 # Install everything the test suite needs and run it: the README's second command.
 #  - Debian packages: PostgreSQL server, Chromium and Redis (apt-get, when missing and we are root)
 #  - Python: a virtual environment in .venv with the package and its test extras
-#  - npm: axe-core, injected into pages by the browser tests
+#  - npm: axe-core, injected into pages by the browser tests, and the Nu HTML checker (vnu-jar, on Java)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # WeasyPrint (transcripts as PDF files) draws its text with Pango, in a font that must be installed.
 ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # the Nu HTML checker (tests/browser/nu.py)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2
@@ -28,7 +29,7 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import app, pytest, playwright" # fail here, clearly, if the install did not work
 
-if [ ! -f node_modules/axe-core/axe.min.js ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ]; then
   npm ci --silent --no-audit --no-fund
 fi
 
