@@ -58,7 +58,7 @@ class SignUpForm(FlaskForm):
         validators=[
             DataRequired("Enter your email address."),
             Email("Enter a valid email address, like name@example.org."),
-            Length(max=254),
+            Length(max=254, message="Email addresses have at most 254 characters."),
         ],
     )
     display_name = StringField(

@@ -151,7 +151,9 @@ def _documents(catalog: Catalog):
         yield doc, quiz.title, "", plain(quiz.intro_html)
         for number, item in enumerate(quiz.items, start=1):
             vignette = getattr(item, "vignette", None)
-            context = f"Item {number} of {len(quiz.items)}" + (f" · {vignette.patient.split(',')[0]}" if vignette else "")
+            context = f"Item {number} of {len(quiz.items)}" + (
+                f" · {vignette.patient.split(',')[0]}" if vignette else ""
+            )
             parts = [item.prompt_html] + ([vignette.patient, vignette.setting, vignette.says] if vignette else [])
             body = " ".join(plain(part) for part in parts)
             # The quiz's title is the item's heading, not its title: eleven items must not outrank

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.checks import assert_accessible
+from tests.browser.checks import assert_accessible, assert_reflows
 from tests.browser.conftest import TIMEOUT_MS, Learner, text_of
 
 QUIZ_ID = "shared-decision-making-quiz"  # ordering and matching items among scenarios
@@ -189,6 +189,8 @@ def test_ordering_by_dragging_with_the_mouse_answers_the_item_right(page, learne
     changed = set(page.evaluate("() => window.changedFields"))
     assert {f"item-{item.id}-{index}" for index in range(len(item.steps_html))} <= changed
     assert_accessible_at_both_widths(page, axe_path)
+    assert_reflows(page, axe_path)  # at 320 px the rows wrap, never scroll sideways
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     answer_all_but(learner, quiz, number)
     assert_graded_right(learner, quiz, number, item)

@@ -120,6 +120,9 @@ def test_a_learner_searches_from_the_header_and_lands_on_the_matching_section(pa
 @pytest.mark.browser
 def test_nothing_found_says_so_and_the_suggestion_finds_it(page, learner, student, axe_path):
     learner.sign_in(student)
+    page.goto("/learn/search")  # before any words: the form and what it searches
+    expect(page.get_by_role("link", name="browse the glossary")).to_be_visible()
+    _check_both_widths(page, axe_path)
     page.goto("/learn/search?q=allaince")
     expect(page.get_by_role("heading", level=2, name="Nothing found for “allaince”")).to_be_visible()
     expect(page.get_by_role("searchbox", name="Search lessons, the glossary and quizzes")).to_have_value("allaince")

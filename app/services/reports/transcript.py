@@ -2,7 +2,7 @@
 
 Two scopes. A cohort's educators get the work on the courses assigned to that cohort, every assigned item listed
 (done or not), as the learner record shows it. The learner gets all of their own marked work. Neither includes
-practice or review sessions, which are never marked. Five queries, whatever the number of attempts.
+practice or review sessions, which are never marked. At most four queries, whatever the number of attempts.
 """
 
 from dataclasses import dataclass, field
