@@ -302,7 +302,7 @@ def test_the_cohort_page_lists_students_a_page_at_a_time(client, db, auth, setti
     db.session.commit()
     first = client.get(f"/teach/cohorts/{s['cohort'].id}")
     assert "250 students" in first.text and "Students 1 to 100 of 250, by name." in first.text
-    assert first.text.count('class="link-button">Remove') == 100
+    assert len(re.findall(r'/remove">Remove<span class="visually-hidden">', first.text)) == 100
     third = client.get(f"/teach/cohorts/{s['cohort'].id}?page=3")
     assert "Students 201 to 250 of 250" in third.text and "Student 0249" in third.text
     assert client.get(f"/teach/cohorts/{s['cohort'].id}?page=4").status_code == 404

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import abort
+from sqlalchemy import update
 from werkzeug.exceptions import default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.errors import title_for
+from app.models import ItemResponse, QuizAttempt
 from tests.test_access import form_answers
 
 APP = Path(__file__).resolve().parents[1] / "app"
@@ -165,3 +167,36 @@ def test_a_sign_up_address_too_long_to_be_one_is_refused_in_plain_words(client):
     )
     assert response.status_code == 422 and "Email addresses have at most 254 characters." in response.text
     assert "Field cannot be longer" not in response.text
+
+
+def test_results_of_changed_or_retired_content_name_no_raw_ids(client, db, auth, catalog):
+    """After a quiz or conversation changes, the learner's old results say so in words, not with content ids."""
+    auth.as_role("student")
+    quiz, talk = catalog.quizzes[0], catalog.conversations[0]
+    attempt = client.post(f"/learn/quizzes/{quiz.id}/attempts").location
+    results = client.post(attempt, data=form_answers(quiz)).location
+    attempt_id = int(attempt.rsplit("/", 1)[1])
+    changed = quiz.items[0]
+    db.session.execute(
+        update(ItemResponse)
+        .where(ItemResponse.attempt_id == attempt_id, ItemResponse.item_ref == changed.id)
+        .values(item_version="an older version", answer="zz")
+    )
+    db.session.commit()
+    words = visible_text(client.get(results).text)
+    assert "An item no longer offered as it was" in words and "A reply no longer offered as it was" in words
+    assert changed.id not in words and "You chose zz" not in words
+    db.session.execute(update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(quiz_ref="a-retired-quiz"))
+    db.session.commit()
+    retired = client.get(results).text
+    assert "<h1>Results: a quiz no longer offered</h1>" in retired and "a-retired-quiz" not in visible_text(retired)
+
+    play = client.post(f"/learn/conversations/{talk.id}/attempts").location
+    for step, reply in enumerate(talk.best_path, start=1):
+        client.post(play, data={"step": str(step), "reply": reply, "confidence": "2"})
+    db.session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == int(play.rsplit("/", 1)[1])).values(ending_ref="a-retired-ending")
+    )
+    db.session.commit()
+    front = visible_text(client.get(f"/learn/conversations/{talk.id}").text)
+    assert "An ending no longer in this conversation" in front and "a-retired-ending" not in front

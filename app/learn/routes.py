@@ -267,10 +267,17 @@ def practise_conversation(conversation_id: str):
     return redirect(_play_address(attempt))
 
 
-@bp.get("/conversations/<conversation_id>/restart")
-def confirm_restart(conversation_id: str):
-    """Ask before "Start again" sets the unfinished conversation aside; the answer is a POST to the same address."""
+@bp.route("/conversations/<conversation_id>/restart", methods=["GET", "POST"])
+def restart_conversation(conversation_id: str):
+    """Ask before "Start again" sets the unfinished conversation aside (GET); on the answer (POST), set it aside
+    (it stays on record) and begin again, in the same mode."""
     conversation = _conversation_or_404(conversation_id)
+    if request.method == "POST":
+        mode = "practice" if request.form.get("mode") == "practice" else "assessed"
+        attempt = conversations.restart(current_user.id, conversation, mode)
+        db.session.commit()
+        flash("You are starting the conversation again from the beginning.", "info")
+        return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
     mode = "practice" if request.args.get("mode") == "practice" else "assessed"
     attempt = quizzes.open_attempt(current_user.id, conversation.id, mode)
     if attempt is not None and attempt.content_version != conversation.version:
@@ -285,17 +292,6 @@ def confirm_restart(conversation_id: str):
         where=where,
         about=conversation_lengths.about(conversation, len(where.steps), where.state) if where else None,
     )
-
-
-@bp.post("/conversations/<conversation_id>/restart")
-def restart_conversation(conversation_id: str):
-    """Set the current conversation aside (it stays on record) and begin again, in the same mode."""
-    conversation = _conversation_or_404(conversation_id)
-    mode = "practice" if request.form.get("mode") == "practice" else "assessed"
-    attempt = conversations.restart(current_user.id, conversation, mode)
-    db.session.commit()
-    flash("You are starting the conversation again from the beginning.", "info")
-    return redirect(url_for(".conversation_attempt", attempt_id=attempt.id))
 
 
 @bp.route("/conversations/attempts/<int:attempt_id>", methods=["GET", "POST"])

@@ -29,10 +29,10 @@ def create_account(live_server, role: str, label: str):
 
 
 def add_item(page, label: str) -> None:
-    """Choose content in the builder's select, by its visible label, and add it."""
-    page.get_by_label("Content to add").select_option(label=label)
+    """Tick content in the builder's catalogue, by its visible label, and add it."""
+    page.get_by_role("group", name="Content to add").get_by_role("checkbox", name=label, exact=True).check()
     page.get_by_role("button", name="Add to the course").click()
-    expect(page.get_by_role("status")).to_contain_text("Added to the course.")
+    expect(page.get_by_role("status")).to_contain_text("to the course.")
 
 
 @pytest.mark.browser

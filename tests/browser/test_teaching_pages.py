@@ -143,8 +143,8 @@ def course_builder_with_error(page, world: World) -> None:
     """The builder after "Add to the course" with nothing chosen."""
     course_builder(page, world)
     page.get_by_role("button", name="Add to the course").click()
-    expect(page.get_by_role("alert")).to_contain_text("Content to add: Choose the content to add.")
-    expect(page.get_by_label("Content to add")).to_have_accessible_description(re.compile(r"^Error: "))
+    expect(page.get_by_role("alert")).to_contain_text("Content to add: Tick at least one module, quiz or conversation")
+    expect(page.get_by_role("group", name="Content to add")).to_have_accessible_description(re.compile(r"Error: "))
 
 
 def new_course_with_error(page, world: World) -> None:
@@ -559,7 +559,10 @@ def test_course_builder_by_keyboard_alone(keyboard_page, live_server, world, lea
     expect(items.first).to_contain_text(learning_module.title)
     expect(items.nth(1)).to_contain_text(module_quiz.title)
 
-    # Remove the conversation with the space bar.
+    # Remove the conversation: Enter on its link, then the space bar on the button of the page that asks first.
+    _tab_to(page, page.get_by_role("link", name=f"Remove “{conversation.title}”", exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=re.compile(f"^Remove “{re.escape(conversation.title)}”"))).to_be_visible()
     _tab_to(page, page.get_by_role("button", name=f"Remove “{conversation.title}”", exact=True))
     page.keyboard.press("Space")
     expect(items).to_have_count(2)
@@ -610,7 +613,10 @@ def test_cohort_forms_by_keyboard_alone(keyboard_page, live_server, world):
     row = page.get_by_role("table", name="Courses assigned to this cohort").get_by_role("row").nth(1)
     expect(row.get_by_role("cell").nth(1)).to_have_text(due.strftime("%-d %b %Y"))
 
-    # Remove the student with the space bar.
+    # Remove the student: Enter on their link, then the space bar on the button of the page that asks first.
+    _tab_to(page, page.get_by_role("link", name=f"Remove {outsider.name}"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name=f"Remove {outsider.name} from Keyboard cohort?")).to_be_visible()
     _tab_to(page, page.get_by_role("button", name=f"Remove {outsider.name}"))
     page.keyboard.press("Space")
     expect(status).to_contain_text("The student was removed from the cohort.")
