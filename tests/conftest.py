@@ -216,3 +216,27 @@ def csrf_token(html: str) -> str:
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free loopback port: (its inbox, its port)."""
+    from tests.smtp import start
+
+    inbox, server = start()
+    yield inbox, server.port
+    server.stop()
+
+
+@pytest.fixture
+def inbox(smtp):
+    """What the test's SMTP server received."""
+    return smtp[0]
+
+
+@pytest.fixture
+def mail_on(app_settings, smtp) -> dict:
+    """Settings with mail pointed at the test's SMTP server."""
+    from tests.smtp import SENDER
+
+    return {**app_settings, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp[1], "MAIL_DEFAULT_SENDER": SENDER}

@@ -1,13 +1,10 @@
 """Email verification against a real SMTP server (aiosmtpd) on loopback, and the mail settings."""
 
 import re
-import socket
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app import config
@@ -15,36 +12,7 @@ from app.models import User
 from app.models.types import utcnow
 from app.services import accounts
 from tests.conftest import PASSWORD
-
-SENDER = "Alliance <noreply@alliance.example>"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An SMTP server's handler keeping every message it receives."""
-
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        """Keep the message, as the server received it."""
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port: (its inbox, its port)."""
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    server.start()
-    yield inbox, server.port
-    server.stop()
+from tests.smtp import SENDER, free_port
 
 
 @pytest.fixture
@@ -54,10 +22,6 @@ def app_settings(app_settings, smtp):
     return {**app_settings, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_DEFAULT_SENDER": SENDER}
 
 
-@pytest.fixture
-def inbox(smtp) -> Inbox:
-    """What the SMTP server received."""
-    return smtp[0]
 
 
 def sign_up(client, email: str = "new@example.org"):
@@ -172,7 +136,7 @@ class TestMailServerDown:
     @pytest.fixture
     def app_settings(self, app_settings):
         """Mail pointed at a port where nothing listens."""
-        return {**app_settings, "MAIL_PORT": _free_port()}
+        return {**app_settings, "MAIL_PORT": free_port()}
 
     def test_sign_up_still_works_and_says_the_mail_was_not_sent(self, client, db, inbox):
         sign_up(client)

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from markupsafe import escape
 from sqlalchemy import select, update
 
@@ -15,7 +14,7 @@ from app.models.types import utcnow
 from app.services import accounts, admin
 from tests.conftest import PASSWORD
 from tests.helpers import rows
-from tests.test_mail import SENDER, Inbox, _free_port
+from tests.smtp import free_port
 
 NEW_PASSWORD = "violet harbour lantern"
 
@@ -37,26 +36,10 @@ def sign_in(client, email: str, password: str = PASSWORD):
     return client.post("/auth/sign-in", data={"email": email, "password": password})
 
 
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port: (its inbox, its port)."""
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    server.start()
-    yield inbox, server.port
-    server.stop()
 
 
-@pytest.fixture
-def inbox(smtp) -> Inbox:
-    """What the SMTP server received."""
-    return smtp[0]
 
 
-@pytest.fixture
-def mail_on(app_settings, smtp) -> dict:
-    """Settings with mail pointed at the test's SMTP server."""
-    return {**app_settings, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp[1], "MAIL_DEFAULT_SENDER": SENDER}
 
 
 # --- signing up is the first sign-in
@@ -264,7 +247,7 @@ class TestMailServerDown:
     @pytest.fixture
     def app_settings(self, mail_on):
         """Mail pointed at a port where nothing listens."""
-        return {**mail_on, "MAIL_PORT": _free_port()}
+        return {**mail_on, "MAIL_PORT": free_port()}
 
     def test_an_email_change_leaves_the_address_as_it_was(self, client, db, auth):
         me = auth.as_role("student")
