@@ -339,3 +339,19 @@ def answer_key(module_quiz) -> dict:
 def shared_accounts(browser, live_server, learning_module, module_quiz, answer_key) -> SharedAccounts:
     """Accounts shared by tests that only look at pages, prepared lazily and reused through their cookies."""
     return SharedAccounts(browser, live_server, learning_module, module_quiz, answer_key)
+
+
+def signed_in_cookies(browser, server, account) -> list:
+    """Sign in through the form in a throwaway context; its cookies, for a test's own context to use."""
+    context = browser.new_context(base_url=server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/auth/sign-in")
+        page.get_by_label("Email").fill(account.email)
+        page.get_by_label("Password", exact=True).fill(account.password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
+        return context.cookies()
+    finally:
+        context.close()

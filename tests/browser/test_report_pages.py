@@ -23,6 +23,7 @@ from app.models import User
 from app.models.types import utcnow
 from app.services import accounts, cohorts, conversations, courses, practice, progress, quizzes
 from tests.browser.checks import assert_accessible
+from tests.browser.conftest import signed_in_cookies
 
 COURSE = "Every module, quiz and conversation (report pages)"
 COHORT = "Ward 12, spring (report pages)"
@@ -58,20 +59,6 @@ def _wrong(quiz) -> dict:
     return {item.id: item.handler.wrong_answer(item) for item in quiz.items}
 
 
-def _sign_in(browser, server, account) -> list:
-    """Sign in through the form in a throwaway context; its cookies."""
-    context = browser.new_context(base_url=server.url)
-    context.set_default_timeout(5_000)
-    try:
-        page = context.new_page()
-        page.goto("/auth/sign-in")
-        page.get_by_label("Email").fill(account.email)
-        page.get_by_label("Password", exact=True).fill(account.password)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
-        return context.cookies()
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +111,7 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
             quizzes.submit_attempt(busy_user.id, attempt, module_quiz, _wrong(module_quiz) if n % 3 else _right(module_quiz))
         db.session.commit()
         found = World(cohort.id, course.id, module_quiz, certainty_quiz, star, star_user.id, busy_user.id)
-    found.cookies = {"educator": _sign_in(browser, live_server, educator), "star": _sign_in(browser, live_server, star)}
+    found.cookies = {"educator": signed_in_cookies(browser, live_server, educator), "star": signed_in_cookies(browser, live_server, star)}
     return found
 
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.learn.courses import today
 from app.services import accounts, cohorts, courses, invitations, password_links, progress, quizzes
 from tests.browser.checks import assert_accessible, assert_reflows
+from tests.browser.conftest import signed_in_cookies
 
 _numbers = itertools.count(1)
 COURSE_TITLE = "Alliance essentials (pages)"
@@ -54,20 +55,6 @@ def _take(user_id: int, quiz, answers: dict) -> None:
     quizzes.submit_attempt(user_id, attempt, quiz, answers)
 
 
-def _sign_in(browser, server, account) -> list:
-    """Sign in through the form in a throwaway context; its cookies."""
-    context = browser.new_context(base_url=server.url)
-    context.set_default_timeout(5_000)
-    try:
-        page = context.new_page()
-        page.goto("/auth/sign-in")
-        page.get_by_label("Email").fill(account.email)
-        page.get_by_label("Password", exact=True).fill(account.password)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", level=1, name="My learning")).to_be_visible()
-        return context.cookies()
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +90,7 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
         _take(users["late"].id, module_quiz, _answers(module_quiz, worst=True))
         db.session.commit()
         found = World(people, cohort.id, cohort.join_code, course.id, module_quiz)
-    found.cookies = {kind: _sign_in(browser, live_server, account) for kind, account in people.items()}
+    found.cookies = {kind: signed_in_cookies(browser, live_server, account) for kind, account in people.items()}
     return found
 
 
@@ -637,7 +624,7 @@ def test_a_learner_accepts_an_invitation_and_leaves_the_cohort_by_keyboard(page,
         cohort = cohorts.create(educator, "Placement group (invitations)")
         invitations.invite(cohort, [accounts.find_by_email(account.email).id], educator)
         db.session.commit()
-    page.context.add_cookies(_sign_in(page.context.browser, live_server, account))
+    page.context.add_cookies(signed_in_cookies(page.context.browser, live_server, account))
     page.goto("/learn/")
     accept = page.get_by_role("button", name="Accept the invitation to Placement group (invitations)")
     accept.focus()
