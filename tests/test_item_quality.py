@@ -317,7 +317,7 @@ def test_only_the_best_option_echoing_the_patient_is_an_error(tmp_path):
         for n in range(5)
     ]
     one_word = [item(n, texts={n % 4: "So those Saturday plans matter."}, says=says) for n in range(5)]
-    assert rules(write(tmp_path / "shared", quiz(shared))) == []
+    assert rules(write(tmp_path / "echo-shared", quiz(shared))) == []
     assert rules(write(tmp_path / "one", quiz(one_word))) == []
 
 
