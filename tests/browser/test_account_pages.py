@@ -22,7 +22,7 @@ from app.extensions import db
 from app.services import accounts, cohorts
 from tests.browser.checks import assert_accessible
 from tests.browser.conftest import TIMEOUT_MS, LiveServer, Student, _QuietRequestHandler, _settings
-from tests.test_mail import SENDER, Inbox, _free_port
+from tests.smtp import SENDER, Inbox, free_port
 
 NEW_PASSWORD = "violet harbour lantern"
 _WIDER_THAN_THE_WINDOW = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
@@ -261,7 +261,7 @@ def test_a_person_changes_their_name_and_email(page, live_server, axe_path):
 def mail_site(live_server, tmp_path_factory):
     """The app with mail configured, on its own port and database: (its address, its inbox, the app)."""
     inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     database = tmp_path_factory.mktemp("mail-db") / "mail.sqlite"
     settings = {
