@@ -221,7 +221,8 @@ def test_tables_on_a_phone_never_break_a_word_and_scroll_in_their_own_box(
                 # The words this table used to break ("Ite-ms", "Publi-shed", "A colle-ague") are whole, in cells.
                 table = page.get_by_role("table", name=re.compile("^Your courses"))
                 expect(table.get_by_role("columnheader", name="Items", exact=True)).to_be_visible()
-                expect(table.get_by_role("cell", name="Published", exact=True)).to_be_visible()
+                # Other tests may have published courses too: the first such cell stands for them all.
+                expect(table.get_by_role("cell", name="Published", exact=True).first).to_be_visible()
             if who is learner_account:
                 page.goto("/learn/progress")
                 wide = page.get_by_role("table").first  # the modules: wider than a phone, scrolled in its box
