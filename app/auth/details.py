@@ -18,9 +18,9 @@ from wtforms.validators import DataRequired, Email, Length
 from app import mail
 from app.auth import bp, budgets
 from app.auth.account import current_password_limit
-from app.auth.email_links import site_link
+from app.auth.email_links import link_guesses, site_link
 from app.auth.forms import plain_address, strip_spaces
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import User
 from app.services import accounts, password_links
 
@@ -181,15 +181,8 @@ def _notify_old_address(user: User, old: str) -> None:
         current_app.logger.exception("Could not tell the old address of an email change")
 
 
-# Guessing links is hopeless (256 bits), but refused ones still count toward the address's budget.
-_per_address = limiter.limit(
-    lambda: current_app.config["ADDRESS_RATE_LIMIT"],
-    deduct_when=lambda response: response.status_code >= 400,
-)
-
-
 @bp.get("/confirm-email/<token>")
-@_per_address
+@link_guesses
 def confirm_email(token: str):
     """Follow the link mailed to a new address: it becomes the account's address, verified, once."""
     try:

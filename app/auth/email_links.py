@@ -61,14 +61,15 @@ def _unusable(problem: accounts.EmailLinkError):
 
 
 # Guessing links is hopeless (256 bits), but refused ones still count toward the address's budget.
-_per_address = limiter.limit(
+# Every page a mailed link opens uses it (verification here, email changes in details.py).
+link_guesses = limiter.limit(
     lambda: current_app.config["ADDRESS_RATE_LIMIT"],
     deduct_when=lambda response: response.status_code >= 400,
 )
 
 
 @bp.get("/verify-email/<token>")
-@_per_address
+@link_guesses
 def verify_email(token: str):
     """Follow the mailed link: the account's address is verified, once."""
     try:
