@@ -731,6 +731,21 @@ def path_for(case: Case, world: World) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), case.rule)
 
 
+def area_cases() -> list[Case]:
+    """The access tables of areas with a world of their own (LTI, observations...): `tests/test_*_access.py`.
+
+    Each such file keeps a module-level `CASES` list of `Case` rows, every role given, and its own
+    test that sends them; this table only checks that together they cover every route once.
+    """
+    import importlib
+    from pathlib import Path
+
+    found: list[Case] = []
+    for path in sorted(Path(__file__).parent.glob("test_*_access.py")):
+        found += importlib.import_module(f"tests.{path.stem}").CASES
+    return found
+
+
 def test_every_route_of_the_app_is_in_the_access_table(app):
     served = set()
     for rule in app.url_map.iter_rules():
@@ -740,14 +755,15 @@ def test_every_route_of_the_app_is_in_the_access_table(app):
         served |= {(rule.rule, method) for method in methods}
         if "GET" not in methods:
             served.add((rule.rule, "GET"))  # a POST-only route must be seen answering GET with 405
-    tested = {(case.rule, case.method) for case in CASES}
+    every_case = CASES + area_cases()
+    tested = {(case.rule, case.method) for case in every_case}
     assert not served - tested, f"routes without access tests: {sorted(served - tested)}"
     assert not tested - served, f"access tests for routes that no longer exist: {sorted(tested - served)}"
-    assert len(tested) == len(CASES), "a route and method is listed twice"
-    for case in CASES:
+    assert len(tested) == len(every_case), "a route and method is listed twice"
+    for case in every_case:
         assert set(case.expect) == set(ROLES), f"{case.method} {case.rule} lacks a role"
     get_only_rules = {rule.rule for rule in app.url_map.iter_rules() if "GET" not in rule.methods}
-    for case in CASES:
+    for case in every_case:
         if case.method == "GET" and case.rule in get_only_rules:
             assert case.expect == everyone(NOT_ALLOWED), f"GET {case.rule} should be 405 for everyone"
 
