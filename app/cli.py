@@ -18,6 +18,7 @@ from app.content import ContentError, Problem, content_dirs
 from app.content.loader import build_catalog, load_content
 from app.content.quality_stats import stats_table
 from app.errors import startup_failure
+from app.exchange.cli import register as register_exchange
 from app.models import ROLES
 
 
@@ -365,6 +366,9 @@ def records_status() -> None:
     )
     for error in state.errors:
         click.echo(f"  {error}")
+
+
+register_exchange(cli)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from app.content.conversations import Conversation, State, Step, grade_reply, pa
 from app.extensions import db
 from app.models import ItemResponse, QuizAttempt
 from app.models.types import utcnow
-from app.services import events, quizzes, sql
+from app.services import events, hooks, quizzes, sql
 from app.services.quizzes import Abandoned, AlreadySubmitted, ContentChanged
 
 __all__ = ["Abandoned", "AlreadySubmitted", "ContentChanged", "Position", "StaleStep", "position", "reply", "restart"]
@@ -143,5 +143,6 @@ def reply(
     events.record_many([answered, verdict])
     if not attempt.is_practice:
         quizzes.update_quiz_summary(user_id, conversation, percent, is_passed, now)
+        hooks.progress_made(hooks.Progress(user_id, "conversation", conversation.id, attempt.id))
     db.session.expire(attempt, ["responses"])
     return attempt

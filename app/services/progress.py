@@ -11,7 +11,7 @@ from app.content.conversations import Conversation
 from app.extensions import db
 from app.models import CompetencyProgress, LessonProgress, QuizProgress
 from app.models.types import utcnow
-from app.services import events, sql
+from app.services import events, hooks, sql
 
 if TYPE_CHECKING:
     from app.services.courses import CourseStatus
@@ -88,6 +88,7 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> bool:
             result={"completion": True},
             at=now,
         )
+        hooks.progress_made(hooks.Progress(user_id, "lesson", f"{module.id}/{lesson.id}"))
     return bool(claimed)
 
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import CompetencyProgress, DraftAnswer, ItemResponse, QuizAttempt, QuizProgress
 from app.models.tracking import OPEN_ATTEMPT
 from app.models.types import MAX_ID, utcnow
-from app.services import events, review, sql
+from app.services import events, hooks, review, sql
 from app.services.answers import Answers, Issue, confidence_field, read_answers  # noqa: F401  (named here too)
 
 
@@ -293,6 +293,7 @@ def submit_attempt(
     review.record_answers(
         user_id, [review.Answered(quiz.id, item.id, g.is_correct, confidence.get(item.id)) for item, g in graded], now
     )
+    hooks.progress_made(hooks.Progress(user_id, "quiz", quiz.id, attempt.id))
     return attempt
 
 
