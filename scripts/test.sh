@@ -39,8 +39,7 @@ ALLIANCE_TEST_POSTGRES_URL=$(ALLIANCE_PG_PORT=${ALLIANCE_PG_PORT:-54330} .ci/pos
 export ALLIANCE_TEST_POSTGRES_URL
 
 .venv/bin/ruff check app tests benchmarks
-# One worker per core (at most 2 unless PYTEST_WORKERS says otherwise); a test file stays on one worker,
-# in order, because browser tests in a file build on one server's state.
+# One worker per core (PYTEST_WORKERS to choose); a test file stays on one worker, in order,
+# because the browser tests of a file build on one server's state.
 workers=${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
-[ "$workers" -gt 2 ] && [ -z "${PYTEST_WORKERS:-}" ] && workers=2
 .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
