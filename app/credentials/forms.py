@@ -1,0 +1,31 @@
+"""Forms of the credentials area: revoking a certificate, checking a badge file."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.credentials.issuing import MAX_REASON
+
+
+class RevokeForm(FlaskForm):
+    """The reason for revoking, shown on the certificate's public verification page."""
+
+    reason = TextAreaField(
+        "Reason (shown on the public verification page)",
+        validators=[
+            DataRequired("Give the reason for revoking: the verification page shows it."),
+            Length(max=MAX_REASON, message=f"Keep the reason under {MAX_REASON} characters."),
+        ],
+    )
+    submit = SubmitField("Revoke the certificate")
+
+
+class CheckBadgeForm(FlaskForm):
+    """An Open Badge file (.jwt) to verify, uploaded or pasted."""
+
+    file = FileField("Badge file (.jwt)")
+    token = TextAreaField(
+        "Or paste the badge’s text", validators=[Length(max=65536, message="That is far longer than a badge.")]
+    )
+    submit = SubmitField("Check the badge")
