@@ -17,6 +17,14 @@ When the file cannot take them (a full disk), every checkpoint fails and the WAL
 until the disk was full. `bound_wal` refuses to commit while the WAL holds more than its limit
 that no checkpoint could copy (the person sees the 503 page; reading goes on), and checks again
 with a checkpoint at each transaction, so writing resumes by itself once there is room.
+
+A full disk at start-up: SQLite needs room for its shared-memory file (`<file>-shm`, 32 KiB)
+before it can read a database in WAL mode, and removes that file when its last connection
+closes; so after a restart on a full disk every read failed ("disk I/O error"). When there is
+no room and no unsaved WAL, a connection opens the file read-only as immutable (no -shm, no
+-wal, no locks: correct because nobody can write either); it serves every page that only
+reads, and any write gets the 503 page. Such a connection is replaced by an ordinary one as
+soon as there is room again (or another process wrote a WAL), at its next checkout: no restart.
 """
 
 import os
@@ -28,9 +36,13 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 SUFFIX = ".before-upgrade"
+#: Free bytes below which a file system counts as full for SQLite: its -shm file takes 32 KiB, the WAL a page or more.
+ROOM = 64 * 1024
+#: Marks a pooled connection opened read-only because the disk was full.
+IMMUTABLE = "alliance.immutable"
 #: SQLite's default page size, which Alliance's databases keep, and the header of each page in the WAL.
 PAGE_SIZE, WAL_FRAME_HEADER = 4096, 24
 
@@ -162,6 +174,8 @@ def bound_wal(engine: Engine, max_bytes: int) -> None:
     checkpoint_pages = max(1, min(1000, max_bytes // 4 // PAGE_SIZE))
     truncate_to = min(32 * 1024 * 1024, max_bytes // 4)
 
+    read_while_full(engine, database)
+
     @event.listens_for(engine, "connect")
     def _wal_pragmas(dbapi_connection, _record) -> None:
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
@@ -197,3 +211,53 @@ def bound_wal(engine: Engine, max_bytes: int) -> None:
                 f"the limit of {max_bytes} (ALLIANCE_SQLITE_WAL_MAX_BYTES). Is the disk full?"
             )
             raise OperationalError("COMMIT", None, sqlite3.OperationalError(reason))
+
+
+def no_room(database: Path) -> bool:
+    """Whether the file system holding the database has less free space than SQLite needs to open it."""
+    try:
+        stats = os.statvfs(database.parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < ROOM
+
+
+def _wal_is_empty(database: Path) -> bool:
+    """Whether no WAL holds changes the database file lacks (a missing or empty -wal file)."""
+    try:
+        return database.with_name(database.name + "-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _needs_room(error: sqlite3.Error) -> bool:
+    """Whether SQLite failed for want of space (a full disk, or an I/O error making the -shm file)."""
+    name = getattr(error, "sqlite_errorname", "")
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR")
+
+
+def read_while_full(engine: Engine, database: Path) -> None:
+    """Open the database read-only (immutable) while the disk is too full to open it otherwise; see the docstring."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, record, cargs, cparams):
+        connection = dialect.dbapi.connect(*cargs, **cparams)
+        if not no_room(database):
+            return connection
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the -shm and -wal
+            return connection
+        except sqlite3.Error as exc:
+            if not (_needs_room(exc) and no_room(database) and _wal_is_empty(database)):
+                connection.close()
+                raise
+        connection.close()
+        record.info[IMMUTABLE] = True
+        options = {key: value for key, value in cparams.items() if key not in ("database", "uri")}
+        return dialect.dbapi.connect(f"{database.as_uri()}?immutable=1", uri=True, **options)
+
+    @event.listens_for(engine, "checkout")
+    def _leave_read_only(_dbapi_connection, record, _proxy) -> None:
+        if record.info.get(IMMUTABLE) and not (no_room(database) and _wal_is_empty(database)):
+            # Room again, or another process wrote: an ordinary connection from now on (the pool reconnects).
+            raise DisconnectionError("the disk has room again: reopening the database for writing")

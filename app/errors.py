@@ -96,6 +96,14 @@ UNAVAILABLE = (
 )
 
 
+#: SQLite's words for a write the disk has no room for (or a connection opened read-only while it had none).
+_NO_ROOM = ("database or disk is full", "disk i/o error", "attempt to write a readonly database", "write-ahead log")
+CANNOT_SAVE = (
+    "Alliance cannot save anything just now because the server's disk is full, so nothing was saved. Pages that "
+    "only show things still work. Please try again later; if this goes on, tell whoever runs Alliance."
+)
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether an error means the database cannot be used just now: down, unreachable, locked, full or unreadable."""
     if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
@@ -119,7 +127,8 @@ def _unavailable(error: BaseException):
     # Flask-Login keeps the request's user here: anonymous, so the page's header reads nothing.
     # The browser's session is untouched: people are still signed in once the database is back.
     g._login_user = login_manager.anonymous_user()
-    page = render_template("errors/error.html", code=503, title="Temporarily unavailable", message=UNAVAILABLE)
+    message = CANNOT_SAVE if any(words in reason.lower() for words in _NO_ROOM) else UNAVAILABLE
+    page = render_template("errors/error.html", code=503, title="Temporarily unavailable", message=message)
     response = make_response(page, 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"

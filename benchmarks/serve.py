@@ -126,6 +126,42 @@ def run_load(name: str, action, concurrency: int, seconds: float) -> dict:
     }
 
 
+def backend_pids(database: str) -> list[int]:
+    """PostgreSQL's server processes for `database` on this machine (their titles name it), for their CPU time."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds these processes have used so far (those gone since are left out)."""
+    from benchmarks.pages import cpu_seconds
+
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+def with_server_cpu(result: dict, app_cpu: float, db_cpu: float | None) -> dict:
+    """Add the server's CPU milliseconds per request (app workers, and the database's when measured)."""
+    requests_done = max(1, result["requests"])
+    result["app_cpu_ms_per_request"] = round(1000 * app_cpu / requests_done, 2)
+    if db_cpu is not None:
+        result["db_cpu_ms_per_request"] = round(1000 * db_cpu / requests_done, 2)
+    return result
+
+
 def timed(call) -> float:
     """Seconds one call takes."""
     start = time.perf_counter()
@@ -259,13 +295,26 @@ def main() -> None:
 
             return timed(call)
 
+        from benchmarks.pages import worker_pids
+
+        db_name = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?")[0] if "postgres" in env["DATABASE_URL"] else None
+
+        def measured(name: str, action, server: subprocess.Popen) -> dict:
+            """run_load, with the CPU the server's workers (and PostgreSQL's processes for this database) spent."""
+            workers = worker_pids(server.pid)
+            backends = backend_pids(db_name) if db_name else []
+            app_before, db_before = cpu_of(workers), cpu_of(backends)
+            result = run_load(name, action, args.concurrency, args.seconds)
+            db_used = cpu_of(backends) - db_before if db_name and server is servers[0] else None
+            return with_server_cpu(result, cpu_of(workers) - app_before, db_used)
+
         results = [
-            run_load("hello (plain Flask)", get_hello, args.concurrency, args.seconds),
-            run_load("lesson page", get_lesson, args.concurrency, args.seconds),
-            run_load("quiz submission", submit_quiz, args.concurrency, args.seconds),
-            run_load("practice answer", practise_item, args.concurrency, args.seconds),
-            run_load("review page", get_review, args.concurrency, args.seconds),
-            run_load("progress page", get_progress, args.concurrency, args.seconds),
+            measured("hello (plain Flask)", get_hello, servers[1]),
+            measured("lesson page", get_lesson, servers[0]),
+            measured("quiz submission", submit_quiz, servers[0]),
+            measured("practice answer", practise_item, servers[0]),
+            measured("review page", get_review, servers[0]),
+            measured("progress page", get_progress, servers[0]),
         ]
     finally:
         for server in servers:
@@ -275,11 +324,18 @@ def main() -> None:
     base = results[0]
     database = "postgresql" if env["DATABASE_URL"].startswith("postgres") else "sqlite"
     print(f"gunicorn --workers {args.workers}, {args.concurrency} client threads, {args.seconds:g}s each, {database}")
-    print(f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs hello req/s':>17}")
+    print(
+        f"{'scenario':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs hello req/s':>17}{'app CPU ms':>12}{'db CPU ms':>11}"
+    )
     for r in results:
         ratio = r["requests_per_second"] / base["requests_per_second"]
         r["throughput_vs_hello"] = round(ratio, 3)
-        print(f"{r['name']:<22}{r['requests_per_second']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}{ratio:>17.2f}")
+        db_ms = r.get("db_cpu_ms_per_request", "")
+        print(
+            f"{r['name']:<22}{r['requests_per_second']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}{ratio:>17.2f}"
+            f"{r['app_cpu_ms_per_request']:>12}{db_ms:>11}"
+        )
+    print("app/db CPU ms: CPU the app's workers (and PostgreSQL's processes for this database) spent per request")
     print("quiz submission: each timed POST follows an untimed quiz page and attempt start by the same learner")
     print("practice answer: each timed POST answers one item; finding the next item is untimed")
     print("review and progress pages: read after the submissions above filled the learner's queue and history")

@@ -386,13 +386,91 @@ def test_after_the_quiz_changes_only_answers_to_unchanged_items_come_back(client
 
 def test_a_save_to_an_attempt_on_an_older_version_is_refused_with_what_to_do(client, db, student, quiz):
     url = start(client, quiz)
+    shown = shown_fields(client.get(url).text)
     first = quiz.items[0]
     client.post(f"{url}/save", data=right_fields(first), headers=JSON)
     _quiz_changed(db, url, first.id)
     response = client.post(f"{url}/save", data=right_fields(quiz.items[1]), headers=JSON)
     assert response.status_code == 409 and "Resume your attempt" in response.json["message"]
-    # Without the script, the answers sent are kept on a fresh attempt, saved and shown.
-    page = client.post(f"{url}/save", data=right_fields(quiz.items[1]))
+    # Without the script, the answers sent to unchanged items are kept on a fresh attempt, saved and shown.
+    page = client.post(f"{url}/save", data={**shown, **right_fields(quiz.items[1])})
     assert page.status_code == 409 and "updated while you answered it" in page.text
     fresh = db.session.scalar(select(QuizAttempt).where(QuizAttempt.abandoned_at.is_(None)))
     assert set(drafts_of(db, f"/learn/attempts/{fresh.id}")) == {quiz.items[1].id}
+
+
+def shown_fields(page: str) -> dict[str, str]:
+    """The fingerprints the attempt's page says it showed: its hidden `shown-<item>` fields."""
+    return {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="(shown-[^"]+)" value="([^"]*)"', page)
+    }
+
+
+def test_answers_sent_from_a_page_of_an_older_version_come_back_only_for_unchanged_items(client, db, student, quiz):
+    url = start(client, quiz)
+    page = client.get(url).text
+    shown = shown_fields(page)
+    (_, first), (changed_number, second), (_, third) = [
+        (n, item) for n, item in enumerate(quiz.items, start=1) if item.type == "scenario"
+    ][:3]
+    # The page was made before item `second` was reworded; the quiz has changed since.
+    shown[f"shown-{second.id}"] = "older"
+    attempt = db.session.get(QuizAttempt, attempt_id(url))
+    attempt.content_version = "older"
+    db.session.commit()
+    form = {**shown, **answers_by_grade(quiz, "best"), f"confidence-{second.id}": "3", f"confidence-{third.id}": "2"}
+
+    response = client.post(url, data=form)  # "Submit answers" on the old page
+    assert response.status_code == 409
+    assert chosen(response.text, f"item-{second.id}") == set()  # the reworded item is not ticked again
+    text = html.unescape(response.text)
+    assert (
+        "This quiz was updated while you answered it. Your answers are kept where the items are unchanged. "
+        f"Item {changed_number} changed, so answer it again, then submit."
+    ) in text
+    assert chosen(response.text, f"item-{second.id}") == set()  # the reworded item is not ticked again
+    assert chosen(response.text, f"confidence-{second.id}") == set()
+    assert chosen(response.text, f"item-{first.id}") == {first.handler.right_answer(first)}
+    assert chosen(response.text, f"item-{third.id}") == {third.handler.right_answer(third)}
+    assert chosen(response.text, f"confidence-{third.id}") == {"2"}
+    fresh = db.session.scalar(select(QuizAttempt).where(QuizAttempt.abandoned_at.is_(None)))
+    saved = drafts_of(db, f"/learn/attempts/{fresh.id}")
+    assert second.id not in saved and {first.id, third.id} <= set(saved)
+    assert len(saved) == len(quiz.items) - 1
+    # The page says what it showed, so the next time the quiz changes this is judged exactly again.
+    assert shown_fields(response.text) == {f"shown-{item.id}": item.version for item in quiz.items}
+    # Resuming later brings back the same: nothing to the reworded item.
+    again = client.get(f"/learn/attempts/{fresh.id}").text
+    assert chosen(again, f"item-{second.id}") == set() and chosen(again, f"item-{first.id}") != set()
+
+
+def test_a_page_without_fingerprints_keeps_only_answers_its_saved_drafts_vouch_for(client, db, student, quiz):
+    url = start(client, quiz)
+    (n1, first), (n2, second), (n3, third) = [
+        (n, item) for n, item in enumerate(quiz.items, start=1) if item.type == "scenario"
+    ][:3]
+    client.post(f"{url}/save", data={**right_fields(first), **right_fields(second)}, headers=JSON)
+    _quiz_changed(db, url, second.id)  # item `second` reworded since it was saved; `third` never saved
+    form = {**right_fields(first), **right_fields(second), **right_fields(third)}  # a page from before fingerprints
+    response = client.post(f"{url}/save", data=form)
+    assert response.status_code == 409
+    assert (
+        f"Your answers are kept where the items are unchanged. Item {n2} changed and item {n3} may have changed, "
+        "so answer them again, then submit."
+    ) in html.unescape(response.text)
+    assert chosen(response.text, f"item-{first.id}") == {first.handler.right_answer(first)}
+    assert chosen(response.text, f"item-{second.id}") == chosen(response.text, f"item-{third.id}") == set()
+    fresh = db.session.scalar(select(QuizAttempt).where(QuizAttempt.abandoned_at.is_(None)))
+    assert set(drafts_of(db, f"/learn/attempts/{fresh.id}")) == {first.id}
+    assert n1 < n2 < n3
+
+
+def test_the_message_names_what_changed():
+    kept = drafts.Kept(attempt=None, answers=None, changed=(2, 5), unchecked=(7,))
+    assert kept.message == (
+        "This quiz was updated while you answered it. Your answers are kept where the items are unchanged. "
+        "Items 2 and 5 changed and item 7 may have changed, so answer them again, then submit."
+    )
+    assert drafts.Kept(None, None, (), (3, 4)).message.endswith("Items 3 and 4 may have changed, so answer them again, then submit.")
+    assert "None of the items you answered changed" in drafts.Kept(None, None, ()).message

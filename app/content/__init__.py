@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.content import cache
 from app.content.catalog import Catalog, Competency, Lesson, Module, Quiz
 from app.content.loader import build_catalog, check_dirs
 from app.content.problems import ContentError, Problem
@@ -32,14 +33,22 @@ def content_dirs(extra: list[Path] | None = None) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def _load(dirs: tuple[Path, ...]) -> Catalog:
-    return build_catalog(list(dirs))
+    return cache.load(list(dirs), _cache_folder[0], build_catalog)
 
 
-def load_once(dirs: list[Path]) -> Catalog:
-    """Build the catalog for these folders, parsing them once per process."""
+#: Where the parsed catalog is kept between starts (app.content.cache), set by the first `load_once` that names one.
+_cache_folder: list[Path | None] = [None]
+
+
+def load_once(dirs: list[Path], cache_folder: Path | None = None) -> Catalog:
+    """Build the catalog for these folders, parsing them once per process (or not at all, from `cache_folder`)."""
+    if cache_folder is not None and _cache_folder[0] is None:
+        _cache_folder[0] = cache_folder
     return _load(tuple(p.resolve() for p in dirs))
 
 
 def catalog() -> Catalog:
-    """The running app's catalog."""
-    return current_app.extensions["alliance.catalog"]
+    """The running app's catalog for this request: shipped content plus published authored quizzes (app/content/live.py)."""
+    from app.content import live
+
+    return live.request_catalog(current_app._get_current_object())

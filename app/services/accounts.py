@@ -10,7 +10,6 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
-from zxcvbn import zxcvbn
 
 from app import mail
 from app.extensions import db
@@ -145,6 +144,9 @@ def password_problem(password: str, *about_the_person: str) -> str | None:
         value = (value or "").strip()
         # The whole value, its words, and its words run together ("mariagonzalez").
         hints += [value, *re.split(r"[\s@._+-]+", value), re.sub(r"[\s@._+-]+", "", value)] if value else []
+    # Imported here: its word lists take about 13 MB, in every process, and only setting a password needs them.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:JUDGED_LENGTH], user_inputs=[h for h in hints if h], max_length=JUDGED_LENGTH)
     if result["score"] >= MIN_PASSWORD_SCORE:
         return None

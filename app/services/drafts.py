@@ -6,6 +6,12 @@ row, an item whose input cannot be read (a forged or garbled field) keeps the ro
 belongs to one open attempt on one version of the quiz; when the quiz changes, the attempt is set
 aside and only the answers to unchanged items move to the new one. Submitting deletes the draft
 (app.services.quizzes.submit_attempt). Nothing here is graded or counted anywhere.
+
+"Unchanged" is judged by each item's fingerprint (`Item.version`, a hash of the item's own YAML:
+its vignette, wording, options and feedback). A draft row remembers the fingerprint of the item
+it was saved on, and the attempt's page carries the fingerprint of every item it shows (the
+hidden field `shown-<item id>`), so answers sent from a page of an older version of the quiz
+come back only for items whose fingerprint is the same now (`keep_unchanged`).
 """
 
 from dataclasses import dataclass
@@ -18,7 +24,7 @@ from app.extensions import db
 from app.models import DraftAnswer, QuizAttempt
 from app.models.types import utcnow
 from app.services import quizzes, sql
-from app.services.answers import Answers
+from app.services.answers import Answers, read_answers
 
 #: The largest save accepted, in bytes: the longest quiz's form is a few kilobytes.
 MAX_BYTES = 64 * 1024
@@ -232,3 +238,80 @@ def resume(user_id: int, quiz: Quiz) -> tuple[QuizAttempt, CarriedOver | None]:
     """Open (or resume) the learner's attempt at a quiz, bringing along what they saved on an older version."""
     attempt = quizzes.start_attempt(user_id, quiz)
     return attempt, carry_over(user_id, quiz, attempt)
+
+
+def shown_field(item) -> str:
+    """The hidden field by which the attempt's page says which version (fingerprint) of an item it showed."""
+    return f"shown-{item.id}"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What came of answers sent from a page of an older version of the quiz (see `keep_unchanged`)."""
+
+    attempt: QuizAttempt
+    answers: Answers
+    #: The numbers of the items (in the quiz as it is now) whose answers were dropped because they changed.
+    changed: tuple[int, ...]
+    #: Answers dropped because nothing says which version of the item the learner saw (a page from before
+    #: pages said so, and no saved draft of the item).
+    unchecked: tuple[int, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """What the learner is told on the page that shows the kept answers."""
+        said = "This quiz was updated while you answered it."
+        if not self.changed and not self.unchecked:
+            return f"{said} None of the items you answered changed, so your answers are kept: check them and submit again."
+        parts = []
+        if self.changed:
+            parts.append(f"{_numbers(self.changed)} changed")
+        if self.unchecked:
+            may = _numbers(self.unchecked)
+            parts.append(f"{may[0].lower() + may[1:] if parts else may} may have changed")
+        it = "it" if len(self.changed) + len(self.unchecked) == 1 else "them"
+        return (
+            f"{said} Your answers are kept where the items are unchanged. {' and '.join(parts)}, so answer {it} "
+            "again, then submit."
+        )
+
+
+def keep_unchanged(user_id: int, quiz: Quiz, stale: QuizAttempt, form) -> Kept:
+    """Answers sent from a page of an older version of the quiz: a current attempt with those to unchanged items.
+
+    An item counts as unchanged only when the page showed it with the fingerprint it has now:
+    as the page's hidden `shown-*` fields say, or else (a page from before they existed) as the
+    stale attempt's saved draft of that item says. Answers to other items are dropped, not saved
+    and not shown; the learner is told which. Flushes.
+    """
+    shown = {
+        row.item_ref: row.item_version
+        for row in db.session.scalars(select(DraftAnswer).where(DraftAnswer.attempt_id == stale.id))
+    }
+    shown |= {item.id: form[shown_field(item)] for item in quiz.items if form.get(shown_field(item))}
+    fresh, _carried = resume(user_id, quiz)
+    sent = read_answers(quiz, form, confidence_required=needs_confidence(fresh))
+    kept = Answers(confidence_required=sent.confidence_required)
+    changed, unchecked = [], []
+    for number, item in enumerate(quiz.items, start=1):
+        if shown.get(item.id) == item.version:
+            if item.id in sent.given:
+                kept.given[item.id] = sent.given[item.id]
+            elif item in sent.invalid:
+                kept.invalid[item] = sent.invalid[item]
+                if item.id in sent.kept:
+                    kept.kept[item.id] = sent.kept[item.id]
+            else:
+                kept.missing.append(item)
+            if item.id in sent.confidence:
+                kept.confidence[item.id] = sent.confidence[item.id]
+            else:
+                kept.unsure.append(item)
+            continue
+        kept.missing.append(item)
+        kept.unsure.append(item)
+        if item.id in sent.given or item.id in sent.kept or item.id in sent.confidence:
+            (changed if item.id in shown else unchecked).append(number)
+    # What the page shows is what comes back: the answers kept replace any carried over.
+    save(fresh, quiz, kept)
+    return Kept(fresh, kept, tuple(changed), tuple(unchecked))
