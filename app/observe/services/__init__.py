@@ -1,0 +1,1 @@
+"""Observed stations' business rules: who may rate, ratings, patients' links, statistics, results."""
