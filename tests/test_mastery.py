@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.config import ConfigError, from_environment
 from app.models import ItemResponse, QuizAttempt
-from app.services import mastery
+from app.services import mastery, summaries
 from app.services.mastery import Answer, Rule
 from tests.helpers import answers_by_grade
 
@@ -193,7 +193,8 @@ class Recorder:
         )
 
     def commit(self) -> None:
-        """Store the answers."""
+        """Store the answers, with the summaries the app keeps as answers are recorded."""
+        summaries.rebuild(self.user_id)
         self.db.session.commit()
 
 
@@ -293,7 +294,8 @@ def test_progress_page_runs_the_same_queries_for_no_answers_and_for_500(client, 
     for n in range(500):
         record.add(["comm.empathy", "bordin.goals"], n % 3 != 0, confidence=1 + n % 3)
     record.commit()
-    assert measured() == empty == 5  # the user, lessons, quiz summaries, every answer, reflections
+    # The user, lesson and quiz summaries, answer summaries, observations, reflections.
+    assert measured() == empty == 5
 
 
 def test_answers_given_in_a_quiz_show_as_mastery_and_calibration(client, db, student, catalog, quiz):

@@ -7,7 +7,7 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.services import events, mastery, practice
+from app.services import events, mastery, practice, summaries
 
 
 def _competency_or_404(competency_id: str):
@@ -32,9 +32,7 @@ def practise_competency(competency_id: str):
             return redirect(url_for(".practice_attempt", attempt_id=attempt.id))
         error, status = "No quiz items assess this competency yet, so there is no practice set to start.", 422
     rule = mastery.rule_from(current_app.config)
-    standing = mastery.standings(mastery.answers(current_user.id), rule).get(competency.id) or mastery.not_started(
-        competency.id
-    )
+    standing = summaries.read(current_user.id, rule).standings.get(competency.id) or mastery.not_started(competency.id)
     return render_template(
         "learn/practise_competency.html",
         competency=competency,

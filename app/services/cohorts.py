@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -249,15 +249,21 @@ class Assigned:
         return self.assignment.starts_on is None or self.assignment.starts_on <= today
 
 
+# Built once (the home page runs it on every visit; building it cost more than running it).
+_LEARNER_ASSIGNMENTS = (
+    select(Assignment, Course, Cohort)
+    .options(selectinload(Course.items))
+    .join(Course, Course.id == Assignment.course_id)
+    .join(Cohort, Cohort.id == Assignment.cohort_id)
+    .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+    .where(
+        CohortMember.user_id == bindparam("user_id"), CohortMember.removed_at.is_(None), Course.is_published.is_(True)
+    )
+    .order_by(Assignment.due_on.is_(None), Assignment.due_on, Course.title)
+)
+
+
 def learner_assignments(user_id: int) -> list[Assigned]:
     """Published courses assigned to the learner's current cohorts, soonest due first."""
-    rows = db.session.execute(
-        select(Assignment, Course, Cohort)
-        .options(selectinload(Course.items))
-        .join(Course, Course.id == Assignment.course_id)
-        .join(Cohort, Cohort.id == Assignment.cohort_id)
-        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
-        .where(CohortMember.user_id == user_id, CohortMember.removed_at.is_(None), Course.is_published.is_(True))
-        .order_by(Assignment.due_on.is_(None), Assignment.due_on, Course.title)
-    ).all()
+    rows = db.session.execute(_LEARNER_ASSIGNMENTS, {"user_id": user_id}).all()
     return [Assigned(a, course, cohort) for a, course, cohort in rows]

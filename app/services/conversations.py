@@ -8,7 +8,7 @@ from app.content.conversations import Conversation, State, Step, grade_reply, pa
 from app.extensions import db
 from app.models import ItemResponse, QuizAttempt
 from app.models.types import utcnow
-from app.services import events, hooks, quizzes, sql
+from app.services import events, hooks, quizzes, sql, summaries
 from app.services.quizzes import Abandoned, AlreadySubmitted, ContentChanged
 
 __all__ = ["Abandoned", "AlreadySubmitted", "ContentChanged", "Position", "StaleStep", "position", "reply", "restart"]
@@ -108,8 +108,9 @@ def reply(
         attempt_id=attempt.id,
     )
     if not attempt.is_practice:
-        # Practice never reaches the educator's summaries; mastery reads every response itself.
+        # Practice never reaches the educator's summaries; the learner's own (mastery) count it.
         quizzes.update_competency_summaries(user_id, [graded], now)
+    summaries.record(user_id, [(graded, confidence)], now)
     if not conversation.is_ending(after):
         events.record_many([answered])
         db.session.expire(attempt, ["responses"])

@@ -69,6 +69,9 @@ def row(
     }
 
 
+_INSERT_EVENTS = insert(LearningEvent.__table__)
+
+
 def record_many(rows: list[dict[str, Any]]) -> None:
     """Append events (never updated afterwards) in one statement.
 
@@ -79,7 +82,8 @@ def record_many(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if not current_app.config.get("LRS_ENDPOINT"):
-        db.session.execute(insert(LearningEvent), rows)
+        # A Core insert of the table: an ORM bulk insert costs twice as much, and no objects are wanted.
+        db.session.execute(_INSERT_EVENTS, rows)
         return
     ids = db.session.scalars(insert(LearningEvent).returning(LearningEvent.id), rows).all()
     at = rows[0]["created_at"]

@@ -10,7 +10,7 @@ the colleague accepts. Services flush; the view commits.
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from app.extensions import db
 from app.models import Cohort, CohortEducator, CohortInvitation, CohortMember, PasswordLink, User
@@ -110,14 +110,18 @@ def _educator_names(cohort_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
+# Built once: the home page asks on every visit.
+_PENDING = (
+    select(CohortInvitation, Cohort)
+    .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
+    .where(CohortInvitation.user_id == bindparam("user_id"), CohortInvitation.state == "pending")
+    .order_by(CohortInvitation.created_at.desc(), CohortInvitation.id.desc())
+)
+
+
 def pending_for(user_id: int) -> list[Pending]:
     """The learner's invitations still to answer, newest first (two queries)."""
-    rows = db.session.execute(
-        select(CohortInvitation, Cohort)
-        .join(Cohort, Cohort.id == CohortInvitation.cohort_id)
-        .where(CohortInvitation.user_id == user_id, CohortInvitation.state == "pending")
-        .order_by(CohortInvitation.created_at.desc(), CohortInvitation.id.desc())
-    ).all()
+    rows = db.session.execute(_PENDING, {"user_id": user_id}).all()
     names = _educator_names([cohort.id for _, cohort in rows]) if rows else {}
     return [Pending(invitation, cohort, names.get(cohort.id, [])) for invitation, cohort in rows]
 

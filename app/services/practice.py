@@ -17,7 +17,7 @@ from app.content.items import Grade, Item
 from app.extensions import db
 from app.models import ItemResponse, QuizAttempt
 from app.models.types import utcnow
-from app.services import events, quizzes, review, sql
+from app.services import events, quizzes, review, sql, summaries
 
 
 class StaleItem(Exception):
@@ -154,6 +154,7 @@ def answer(user_id: int, attempt: QuizAttempt, step: Step, value: Any, confidenc
         attempt_id=attempt.id,
     )
     events.record_many([answered])
+    summaries.record(user_id, [(g, confidence)], now)
     review.record_answers(user_id, [review.Answered(step.quiz.id, step.item.id, g.is_correct, confidence)], now)
     db.session.expire(attempt, ["responses"])
     finish_if_done(user_id, attempt, catalog, now)

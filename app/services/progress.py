@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, null, select, union_all, update
 
 from app.content import Catalog, Competency, Lesson, Module, Quiz
 from app.content.conversations import Conversation
@@ -18,7 +19,24 @@ if TYPE_CHECKING:
 
 _LESSON_KEY = ["user_id", "module_ref", "lesson_ref"]
 _create_row = sql.InsertIfAbsent(LessonProgress, conflict=_LESSON_KEY)
-_record_view = sql.Upsert(
+
+
+class _UpsertReturning(sql.Upsert):
+    """An upsert of one row that returns the row as written (no second query to read it back)."""
+
+    def __init__(self, *args, returning, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.returning = returning
+
+    def _build(self, insert):
+        return super()._build(insert).returning(*self.returning)
+
+    def one(self, row: dict):
+        """Write the row; the returned columns as they are now."""
+        return db.session.execute(self._statement(), row).one()
+
+
+_record_view = _UpsertReturning(
     LessonProgress,
     conflict=_LESSON_KEY,
     update={
@@ -27,6 +45,7 @@ _record_view = sql.Upsert(
         "last_viewed_at": lambda t, e: e.last_viewed_at,
         "content_version": lambda t, e: e.content_version,
     },
+    returning=(LessonProgress.view_count, LessonProgress.first_viewed_at, LessonProgress.completed_at),
 )
 
 
@@ -57,12 +76,26 @@ def _new_row(user_id: int, module: Module, lesson: Lesson, now, views: int) -> d
     }
 
 
-def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonProgress:
-    """Note that the learner opened a lesson (it is then in progress)."""
+@dataclass(frozen=True)
+class LessonView:
+    """The learner's lesson row as one view left it: how often opened, since when, and when completed."""
+
+    view_count: int
+    first_viewed_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def is_completed(self) -> bool:
+        """Whether the learner has completed the lesson."""
+        return self.completed_at is not None
+
+
+def view_lesson(user_id: int, module: Module, lesson: Lesson) -> LessonView:
+    """Note that the learner opened a lesson (it is then in progress); the lesson's row as it is now."""
     now = utcnow()
-    _record_view([_new_row(user_id, module, lesson, now, views=1)])
+    written = _record_view.one(_new_row(user_id, module, lesson, now, views=1))
     events.record(user_id, "experienced", events.lesson_ref(module.id, lesson.id), lesson.version, at=now)
-    return lesson_row(user_id, module, lesson)
+    return LessonView(*written)
 
 
 def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> bool:
@@ -92,12 +125,38 @@ def complete_lesson(user_id: int, module: Module, lesson: Lesson) -> bool:
     return bool(claimed)
 
 
+@dataclass(frozen=True, slots=True)
+class LessonState:
+    """The learner's summary of one lesson, as the learner's pages read it."""
+
+    completed_at: datetime | None
+    last_viewed_at: datetime
+
+    @property
+    def is_completed(self) -> bool:
+        """Whether the learner has completed the lesson."""
+        return self.completed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizSummary:
+    """The learner's summary of one quiz or conversation, as the learner's pages read it."""
+
+    quiz_ref: str
+    attempt_count: int
+    best_percent: float
+    last_percent: float
+    is_passed: bool
+    first_passed_at: datetime | None
+    last_submitted_at: datetime | None
+
+
 @dataclass(frozen=True)
 class QuizStatus:
     """One paired quiz or conversation and the learner's summary for it."""
 
     quiz: Quiz | Conversation
-    summary: QuizProgress | None
+    summary: QuizSummary | None
 
     @property
     def is_passed(self) -> bool:
@@ -107,15 +166,15 @@ class QuizStatus:
 
 @dataclass(frozen=True)
 class ModuleProgress:
-    """Where one learner stands in one module."""
+    """Where one learner stands in one module (its figures worked out once: pages ask for them many times)."""
 
     module: Module
-    lessons: dict[str, LessonProgress]
+    lessons: dict[str, LessonState]
     quizzes: tuple[QuizStatus, ...]
     #: Branching conversations: practice that is shown with its result but not counted in the steps.
     conversations: tuple[QuizStatus, ...] = ()
 
-    @property
+    @cached_property
     def lessons_done(self) -> int:
         """Completed lessons."""
         return sum(1 for lesson in self.module.lessons if self.lesson_done(lesson.id))
@@ -125,22 +184,22 @@ class ModuleProgress:
         row = self.lessons.get(lesson_id)
         return bool(row and row.is_completed)
 
-    @property
+    @cached_property
     def steps_total(self) -> int:
         """Lessons plus paired quizzes: what completing the module takes."""
         return len(self.module.lessons) + len(self.quizzes)
 
-    @property
+    @cached_property
     def steps_done(self) -> int:
         """Completed lessons plus passed quizzes."""
         return self.lessons_done + sum(1 for q in self.quizzes if q.is_passed)
 
-    @property
+    @cached_property
     def percent(self) -> int:
         """Progress through the module, 0 to 100."""
         return round(100 * self.steps_done / self.steps_total) if self.steps_total else 0
 
-    @property
+    @cached_property
     def status(self) -> str:
         """not-started, in-progress or completed."""
         if self.steps_total and self.steps_done == self.steps_total:
@@ -149,7 +208,7 @@ class ModuleProgress:
             return "in-progress"
         return "not-started"
 
-    @property
+    @cached_property
     def last_activity_at(self) -> datetime | None:
         """When the learner last did anything in the module."""
         times = [row.last_viewed_at for row in self.lessons.values()]
@@ -194,20 +253,43 @@ class NextStep:
         return self.lesson.title if self.lesson is not None else self.activity.title
 
 
+# Both summaries of one learner in one statement, built once: a quiz row carries its counts, a
+# lesson row (quiz columns NULL) its completion and last view. Only ORM-free columns: no objects.
+_QUIZ_ROWS = select(
+    QuizProgress.module_ref,
+    QuizProgress.quiz_ref.label("ref"),
+    QuizProgress.first_passed_at.label("done_at"),
+    QuizProgress.last_submitted_at.label("last_at"),
+    QuizProgress.attempt_count,
+    QuizProgress.best_percent,
+    QuizProgress.last_percent,
+    QuizProgress.is_passed,
+).where(QuizProgress.user_id == bindparam("user_id"))
+_LESSON_ROWS = select(
+    LessonProgress.module_ref,
+    LessonProgress.lesson_ref,
+    LessonProgress.completed_at,
+    LessonProgress.last_viewed_at,
+    null(),
+    null(),
+    null(),
+    null(),
+).where(LessonProgress.user_id == bindparam("user_id"))
+_SUMMARY_ROWS = union_all(_QUIZ_ROWS, _LESSON_ROWS)
+
+
 def modules_progress(user_id: int, catalog: Catalog, modules: tuple[Module, ...] | None = None) -> list[ModuleProgress]:
-    """The learner's progress in every module, read from the summaries in two queries."""
+    """The learner's progress in every module (or those given), read from the summaries in one query."""
     modules = catalog.modules if modules is None else modules
-    module_ids = [m.id for m in modules]
-    lesson_rows = db.session.scalars(
-        select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.module_ref.in_(module_ids))
-    ).all()
-    quiz_rows = db.session.scalars(
-        select(QuizProgress).where(QuizProgress.user_id == user_id, QuizProgress.module_ref.in_(module_ids))
-    ).all()
-    by_module: dict[str, dict[str, LessonProgress]] = {m: {} for m in module_ids}
-    for row in lesson_rows:
-        by_module[row.module_ref][row.lesson_ref] = row
-    quiz_summaries = {row.quiz_ref: row for row in quiz_rows}
+    by_module: dict[str, dict[str, LessonState]] = {m.id: {} for m in modules}
+    quiz_summaries: dict[str, QuizSummary] = {}
+    for module_ref, ref, done_at, last_at, attempts, best, last, passed in db.session.execute(
+        _SUMMARY_ROWS, {"user_id": user_id}
+    ):
+        if attempts is not None:
+            quiz_summaries[ref] = QuizSummary(ref, attempts, best, last, bool(passed), done_at, last_at)
+        elif module_ref in by_module:
+            by_module[module_ref][ref] = LessonState(done_at, last_at)
     return [
         ModuleProgress(
             module=m,

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.content import Quiz, certainty
@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import CompetencyProgress, DraftAnswer, ItemResponse, QuizAttempt, QuizProgress
 from app.models.tracking import OPEN_ATTEMPT
 from app.models.types import MAX_ID, utcnow
-from app.services import events, hooks, review, sql
+from app.services import events, hooks, review, sql, summaries
 from app.services.answers import Answers, Issue, confidence_field, read_answers  # noqa: F401  (named here too)
 
 
@@ -177,14 +177,28 @@ def grade(quiz: Quiz, answers: dict[str, Any]) -> list[tuple[Item, Grade]]:
     return [(item, item.handler.grade(item, answers[item.id])) for item in quiz.items]
 
 
+_CLAIMS: dict[tuple[str, ...], Any] = {}
+
+
+def _claim_statement(columns: tuple[str, ...]):
+    """The claiming UPDATE setting these columns, built once per set of columns (building costs more than running)."""
+    statement = _CLAIMS.get(columns)
+    if statement is None:
+        statement = _CLAIMS[columns] = (
+            update(QuizAttempt)
+            .where(QuizAttempt.id == bindparam("claimed_id"), QuizAttempt.is_open())
+            .values({name: bindparam(f"new_{name}") for name in columns})
+            .execution_options(synchronize_session=False)
+        )
+    return statement
+
+
 def claim(attempt: QuizAttempt, result: dict[str, Any]) -> None:
     """Close an open attempt with its result, once: raise AlreadySubmitted if it is no longer open."""
     # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
+    columns = tuple(sorted(result))
     claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.is_open())
-        .values(**result)
-        .execution_options(synchronize_session=False)
+        _claim_statement(columns), {"claimed_id": attempt.id, **{f"new_{name}": result[name] for name in columns}}
     ).rowcount
     if claimed != 1:
         raise AlreadySubmitted
@@ -224,6 +238,10 @@ def response_row(
     }
 
 
+# Core, not an ORM bulk insert (twice the cost): the responses are not wanted as objects here.
+_INSERT_RESPONSES = insert(ItemResponse.__table__)
+
+
 def submit_attempt(
     user_id: int, attempt: QuizAttempt, quiz: Quiz, answers: dict[str, Any], confidence: dict[str, int] | None = None
 ) -> QuizAttempt:
@@ -244,7 +262,7 @@ def submit_attempt(
     # The answers saved as the learner went are now graded responses: the working copy goes.
     db.session.execute(delete(DraftAnswer).where(DraftAnswer.attempt_id == attempt.id))
     db.session.execute(
-        insert(ItemResponse),
+        _INSERT_RESPONSES,
         [
             response_row(
                 attempt.id,
@@ -290,6 +308,7 @@ def submit_attempt(
     events.record_many([*answered, verdict])
     update_quiz_summary(user_id, quiz, percent, is_passed, now)
     update_competency_summaries(user_id, [g for _, g in graded], now)
+    summaries.record(user_id, [(g, confidence.get(item.id)) for item, g in graded], now)
     review.record_answers(
         user_id, [review.Answered(quiz.id, item.id, g.is_correct, confidence.get(item.id)) for item, g in graded], now
     )
@@ -453,8 +472,13 @@ def practice_history(user_id: int, set_ref: str, limit: int = 10) -> list[QuizAt
     )
 
 
+_OWN_ATTEMPT = select(QuizAttempt).where(
+    QuizAttempt.id == bindparam("attempt_id"), QuizAttempt.user_id == bindparam("user_id")
+)
+
+
 def get_own_attempt(user_id: int, attempt_id: int) -> QuizAttempt | None:
     """An attempt, only if it belongs to this learner (an id out of range matches nothing)."""
     if not 0 < attempt_id <= MAX_ID:
         return None
-    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == user_id))
+    return db.session.scalar(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id})

@@ -332,11 +332,15 @@ def due(user_id: int, catalog: Catalog, now: datetime) -> Due:
     return Due(tuple(items), unavailable)
 
 
+# Built once: the home page asks on every visit.
+_DUE = select(ReviewCard.quiz_ref, ReviewCard.item_ref).where(
+    ReviewCard.user_id == bindparam("user_id"), ReviewCard.due_at <= bindparam("now")
+)
+
+
 def due_count(user_id: int, catalog: Catalog, now: datetime) -> int:
     """How many items still offered are due now; one query (for the home page)."""
-    found = db.session.execute(
-        select(ReviewCard.quiz_ref, ReviewCard.item_ref).where(ReviewCard.user_id == user_id, ReviewCard.due_at <= now)
-    )
+    found = db.session.execute(_DUE, {"user_id": user_id, "now": now})
     return sum(1 for quiz_ref, item_ref in found if (q := catalog.quiz(quiz_ref)) and q.item(item_ref))
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy import bindparam, delete, or_, select, true, update
 
 from app.extensions import db
 from app.models import User, UserSession
@@ -100,6 +100,21 @@ def _parse(session_id: str) -> tuple[int, str] | None:
     return int(user_id), key
 
 
+# Built once (building the statement costs more than running it): the account, with only the
+# session's columns that deciding on a touch needs.
+_LOAD = (
+    select(User, UserSession.id, UserSession.last_seen_at, UserSession.is_remembered)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.key_hash == bindparam("key_hash"),
+        User.id == bindparam("user_id"),
+        User.is_active.is_(true()),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+    )
+)
+
+
 def load(session_id: str, *, touch: bool) -> tuple[User | None, bool]:
     """The active account whose live session this id names, or None; and whether a write was flushed.
 
@@ -111,29 +126,19 @@ def load(session_id: str, *, touch: bool) -> tuple[User | None, bool]:
         return None, False
     user_id, key = parsed
     now = utcnow()
-    row = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.key_hash == key_hash(key),
-            User.id == user_id,
-            User.is_active.is_(true()),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-        )
-    ).first()
+    row = db.session.execute(_LOAD, {"key_hash": key_hash(key), "user_id": user_id, "now": now}).first()
     if row is None:
         return None, False
-    user, session = row
+    user, live_id, last_seen_at, is_remembered = row
     user.session_key = key
-    if not touch or now - session.last_seen_at < TOUCH_EVERY:
+    if not touch or now - last_seen_at < TOUCH_EVERY:
         return user, False
     values = {"last_seen_at": now}
-    if not session.is_remembered:
+    if not is_remembered:
         values["expires_at"] = now + current_app.config["SESSION_IDLE_TIMEOUT"]
     db.session.execute(
         update(UserSession)
-        .where(UserSession.id == session.id, UserSession.last_seen_at < now - TOUCH_EVERY)
+        .where(UserSession.id == live_id, UserSession.last_seen_at < now - TOUCH_EVERY)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
