@@ -727,6 +727,13 @@ def path_for(case: Case, world: World) -> str:
         "competency_id": "comm.empathy",
         "kind": "module",
         "subject_id": world.module_id,
+        # Credentials (their own world is in tests/test_credentials_access.py): no certificate here, a real list.
+        "public_id": "no-such-certificate",
+        "key_id": "no-such-key",
+        "number": 1,
+        # LTI (its own world is in tests/test_lti_access.py): no such launch or platform here.
+        "launch_id": "no-such-launch",
+        "platform_id": 1,
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), case.rule)
 
@@ -779,6 +786,8 @@ def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, ro
     if kind == "page":
         assert response.status_code == 200, response.text[:500]
         assert f"<h1>{escape(value(world))}</h1>" in response.text
+        # The tab's title is plain text: markup there is shown to the person as characters.
+        assert "<" not in re.search(r"<title>(.*?)</title>", response.text, re.S).group(1)
         if user is not None:
             assert f'<li class="who">{escape(user.display_name)}' in response.text
     elif kind == "redirect":

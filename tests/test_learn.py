@@ -32,6 +32,11 @@ def make_stale(db, url: str) -> int:
     return attempt_id
 
 
+def shown(quiz) -> dict:
+    """The hidden fields the quiz page sends: the version of each item as the learner saw it (here, unchanged)."""
+    return {f"shown-{item.id}": item.version for item in quiz.items}
+
+
 def assert_still_chosen(page: str, item, option_id: str) -> None:
     """The page shows the item with the learner's earlier choice checked."""
     assert re.search(rf'value="{option_id}" checked', page.split(f'id="item-{item.id}"')[1])
@@ -264,7 +269,7 @@ def test_a_set_aside_attempt_sends_the_learner_back_to_the_quiz(client, db, stud
 def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(client, db, student, quiz):
     url = start(client, quiz)
     attempt_id = make_stale(db, url)
-    data = answers_by_grade(quiz, "best")
+    data = answers_by_grade(quiz, "best") | shown(quiz)
     response = client.post(url, data=data)
     assert response.status_code == 409
     assert "updated while you answered it" in response.text
@@ -280,7 +285,7 @@ def test_a_quiz_changed_while_answering_keeps_the_answers_for_a_fresh_attempt(cl
 def test_refreshing_the_quiz_changed_page_keeps_the_answers_again(client, db, student, quiz):
     url = start(client, quiz)
     make_stale(db, url)
-    data = answers_by_grade(quiz, "best")
+    data = answers_by_grade(quiz, "best") | shown(quiz)
     assert client.post(url, data=data).status_code == 409
     again = client.post(url, data=data)  # the browser's refresh re-sends to the old attempt
     assert again.status_code == 409

@@ -48,19 +48,12 @@ def _form(quiz, attempt, answers, problems: bool = False, resumed: bool = False)
     )
 
 
-def _answers_kept_on_a_fresh_attempt(quiz, answers):
-    """The quiz changed under the learner: a current attempt, shown and saved with the answers they gave."""
-    fresh, _carried = drafts.resume(current_user.id, quiz)
-    answers.confidence_required = drafts.needs_confidence(fresh)
-    # What the page shows is what comes back: the answers just sent replace any carried over.
-    drafts.save(fresh, quiz, answers)
+def _answers_kept_on_a_fresh_attempt(quiz, stale):
+    """The quiz changed under the learner: a current attempt, shown and saved with their answers to unchanged items."""
+    kept = drafts.keep_unchanged(current_user.id, quiz, stale, request.form)
     db.session.commit()
-    flash(
-        "This quiz was updated while you answered it. Your answers are kept where the items are "
-        "unchanged: check them and submit again.",
-        "warning",
-    )
-    return _form(quiz, fresh, answers), 409
+    flash(kept.message, "warning")
+    return _form(quiz, kept.attempt, kept.answers), 409
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
@@ -92,7 +85,7 @@ def attempt(attempt_id: int):
     answers = quizzes.read_answers(quiz, request.form, confidence_required=drafts.needs_confidence(attempt))
     if attempt.abandoned_at is not None or attempt.content_version != quiz.version:
         # Sent to an attempt on an older version (or a refresh of the page saying so): keep the answers.
-        return _answers_kept_on_a_fresh_attempt(quiz, answers)
+        return _answers_kept_on_a_fresh_attempt(quiz, attempt)
     if not answers.complete:
         # Nothing is lost on the way back: what was entered is saved before the page says what is missing.
         drafts.save(attempt, quiz, answers)
@@ -104,7 +97,7 @@ def attempt(attempt_id: int):
         db.session.rollback()
         return redirect(url_for(".results", attempt_id=attempt.id))
     except quizzes.ContentChanged:
-        return _answers_kept_on_a_fresh_attempt(quiz, answers)
+        return _answers_kept_on_a_fresh_attempt(quiz, attempt)
     db.session.commit()
     return redirect(url_for(".results", attempt_id=attempt.id))
 
@@ -130,7 +123,7 @@ def save_answers(attempt_id: int):
     if attempt.abandoned_at is not None or attempt.content_version != quiz.version:
         if as_json:
             return jsonify(saved=False, message=_SET_ASIDE), 409
-        return _answers_kept_on_a_fresh_attempt(quiz, answers)
+        return _answers_kept_on_a_fresh_attempt(quiz, attempt)
     drafts.save(attempt, quiz, answers)
     db.session.commit()
     total = len(quiz.items)
