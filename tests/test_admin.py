@@ -145,6 +145,13 @@ def test_the_admin_home_leads_to_the_accounts(client, auth):
     assert client.get("/admin/").headers["Location"] == "/admin/users"
 
 
+def test_the_accounts_page_leads_to_the_learning_platforms(client, auth):
+    auth.as_role("admin")
+    page = client.get("/admin/users").text
+    assert '<a href="/lti/platforms/">Learning platforms (LTI 1.3)</a>' in page
+    assert client.get("/lti/platforms/").status_code == 200
+
+
 # --- the list: search, filters, pagination
 
 
