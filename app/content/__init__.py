@@ -3,9 +3,9 @@
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, request
 
-from app.content import cache
+from app.content import cache, live
 from app.content.catalog import Catalog, Competency, Lesson, Module, Quiz
 from app.content.loader import build_catalog, check_dirs
 from app.content.problems import ContentError, Problem
@@ -49,6 +49,7 @@ def load_once(dirs: list[Path], cache_folder: Path | None = None) -> Catalog:
 
 def catalog() -> Catalog:
     """The running app's catalog for this request: shipped content plus published authored quizzes (app/content/live.py)."""
-    from app.content import live
-
-    return live.request_catalog(current_app._get_current_object())
+    try:
+        return request.environ[live.ENVIRON_KEY]  # pages call this dozens of times: the held catalog, at once
+    except (KeyError, RuntimeError):
+        return live.request_catalog(current_app._get_current_object())

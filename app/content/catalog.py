@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from app.content.authored_ids import is_authored
 from app.content.charts import Chart
 from app.content.conversations import Conversation
 from app.content.items import Item
+
+if TYPE_CHECKING:
+    from app.content.observations import ObservationForm
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ class Catalog:
     modules: tuple[Module, ...]
     quizzes: tuple[Quiz, ...]
     conversations: tuple[Conversation, ...] = ()
+    #: Observation forms (app/content/observations.py): consultations rated by educators, peers, patients, self.
+    observations: tuple["ObservationForm", ...] = ()
     _modules: MappingProxyType = field(init=False, repr=False)
     _quizzes: MappingProxyType = field(init=False, repr=False)
     _competencies: MappingProxyType = field(init=False, repr=False)
@@ -163,11 +169,13 @@ class Catalog:
     _conversations: MappingProxyType = field(init=False, repr=False)
     _terms: MappingProxyType = field(init=False, repr=False)
     _term_uses: MappingProxyType = field(init=False, repr=False)
+    _observations: MappingProxyType = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_modules", MappingProxyType({m.id: m for m in self.modules}))
         object.__setattr__(self, "_quizzes", MappingProxyType({q.id: q for q in self.quizzes}))
         object.__setattr__(self, "_conversations", MappingProxyType({c.id: c for c in self.conversations}))
+        object.__setattr__(self, "_observations", MappingProxyType({o.id: o for o in self.observations}))
         object.__setattr__(self, "_competencies", MappingProxyType({c.id: c for c in self.competencies}))
         teaching: dict[str, list[Lesson]] = {}
         for module in self.modules:
@@ -198,8 +206,8 @@ class Catalog:
         return self._competencies.get(competency_id)
 
     def quizzes_for(self, module_id: str) -> tuple[Quiz, ...]:
-        """The quizzes paired with a module, in catalog order."""
-        return tuple(q for q in self.quizzes if q.module_id == module_id)
+        """The shipped quizzes paired with a module, in catalog order (authored ones are reached through courses)."""
+        return tuple(q for q in self.quizzes if q.module_id == module_id and not is_authored(q.id))
 
     def first_quiz_for(self, module_id: str) -> Quiz | None:
         """The quiz a learner is sent to after a module's lessons, if it has one."""
@@ -229,3 +237,7 @@ class Catalog:
     def conversations_for(self, module_id: str) -> tuple[Conversation, ...]:
         """The conversations paired with a module, in catalog order."""
         return tuple(c for c in self.conversations if c.module_id == module_id)
+
+    def observation(self, form_id: str) -> "ObservationForm | None":
+        """The observation form with this id, if any."""
+        return self._observations.get(form_id)

@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.content import charts, conversations, markdown, quality
+from app.content import charts, conversations, markdown, observations, quality
+from app.content.authored_ids import is_authored
 from app.content.catalog import Catalog, Competency, Figure, GlossaryTerm, Lesson, Module, Quiz, Reference, Section
 from app.content.checker import Checker
 from app.content.conversations import Conversation
 from app.content.items import REGISTRY, Item
+from app.content.observations import ObservationForm
 from app.content.problems import ContentError, Problem, display_path
 from app.content.yamlfile import Mapping, YamlError, load
+from app.paths import shipped
 
 COMPETENCIES_FILE = Path(__file__).with_name("competencies.yaml")
 
@@ -431,7 +434,7 @@ def _load_module(
 
 def _load_quiz(
     path: Path, competency_ids: frozenset[str]
-) -> tuple[Quiz | Conversation | None, int, list[Problem], quality.Bank | None]:
+) -> tuple[Quiz | Conversation | ObservationForm | None, int, list[Problem], quality.Bank | None]:
     """Validate one quiz or conversation file; return it, the line of its module key, problems and warnings,
     and its options as the item-quality rules read them."""
     check = Checker(display_path(path), competency_ids)
@@ -447,9 +450,13 @@ def _load_quiz(
         conversation = conversations.parse(data, check, _digest(path.read_bytes()))
         bank = quality.conversation_bank(data, check.file) if conversation else None
         return conversation, data.line_of("module"), check.problems, bank
+    if data.get("type") == "observation":
+        form = observations.parse(data, check, _digest(path.read_bytes()))
+        return form, data.line_of("module"), check.problems, None
     if data.get("type", "quiz") != "quiz":
         check.problem(
-            data.line_of("type"), f"'type' must be 'conversation', or 'quiz' (the default), not {data.get('type')!r}"
+            data.line_of("type"),
+            f"'type' must be 'conversation', 'observation', or 'quiz' (the default), not {data.get('type')!r}",
         )
     check.unknown_keys(data, _QUIZ_KEYS, "the quiz")
     quiz_id = check.slug(data, "id", "the quiz")
@@ -605,12 +612,17 @@ def load_content(
         modules.append(module)
     quizzes: list[Quiz] = []
     talks: list[Conversation] = []
+    forms: list[ObservationForm] = []
     quiz_paths: dict[str, Path] = {}
     banks: list[quality.Bank] = []
     for path in found.quiz_files:
         quiz, module_line, quiz_problems, bank = _load_quiz(path, competency_ids)
         problems.extend(quiz_problems)
         if quiz is None:
+            continue
+        if is_authored(quiz.id) and path.resolve().is_relative_to(shipped("quizzes").resolve()):
+            # Reserved for quizzes written in the browser (app/content/authored_ids.py): the two must never collide.
+            problems.append(Problem(display_path(path), 1, f"the id '{quiz.id}' is reserved for authored quizzes (a-<number>-...)"))
             continue
         if quiz.id in quiz_paths:
             problems.append(
@@ -633,6 +645,9 @@ def load_content(
             )
             continue
         quiz_paths[quiz.id] = path
+        if isinstance(quiz, ObservationForm):
+            forms.append(quiz)  # observed, not answered: no item-quality bank
+            continue
         (talks if isinstance(quiz, Conversation) else quizzes).append(quiz)
         banks.append(bank)
     glossary, glossary_problems = _package_glossary(modules, module_paths, term_uses)
@@ -645,8 +660,13 @@ def load_content(
     order = {m.id: i for i, m in enumerate(modules)}
     quizzes.sort(key=lambda q: (order[q.module_id], q.title))
     talks.sort(key=lambda c: (order[c.module_id], c.title))
+    forms.sort(key=lambda f: (order[f.module_id], f.title))
     catalog = Catalog(
-        competencies=competencies, modules=tuple(modules), quizzes=tuple(quizzes), conversations=tuple(talks)
+        competencies=competencies,
+        modules=tuple(modules),
+        quizzes=tuple(quizzes),
+        conversations=tuple(talks),
+        observations=tuple(forms),
     )
     return Loaded(catalog, problems, banks)
 

@@ -59,8 +59,11 @@ class CatalogueGroup:
     entries: list[CatalogueEntry]
 
 
-def catalogue_groups(catalog: Catalog, course: Course) -> list[CatalogueGroup]:
-    """Everything a course can include, grouped by module in the catalogue's order, marking what it already has."""
+def catalogue_groups(catalog: Catalog, course: Course, authored: frozenset[str] = frozenset()) -> list[CatalogueGroup]:
+    """Everything a course can include, grouped by module in the catalogue's order, marking what it already has.
+
+    `authored`: the ids of the quizzes written in the browser this educator may use (app/author), shown by their module.
+    """
     in_course = {f"{i.kind}:{i.item_ref}" for i in course.items}
 
     def entry(kind: str, content) -> CatalogueEntry:
@@ -72,6 +75,7 @@ def catalogue_groups(catalog: Catalog, course: Course) -> list[CatalogueGroup]:
             module.title,
             [entry("module", module)]
             + [entry("quiz", q) for q in catalog.quizzes_for(module.id)]
+            + [entry("quiz", q) for q in catalog.quizzes if q.id in authored and q.module_id == module.id]
             + [entry("conversation", c) for c in catalog.conversations_for(module.id)],
         )
         for module in catalog.modules

@@ -8,7 +8,7 @@ from app.content import catalog
 from app.converters import whole_number
 from app.errors import not_found
 from app.extensions import db
-from app.services import cohorts, courses, invitations
+from app.services import authoring, cohorts, courses, invitations
 from app.teach import bp
 from app.teach.forms import AddItemsForm, CourseForm
 
@@ -68,7 +68,7 @@ def _builder(course, add_form=None, status=200):
         add_form=add_form,
         # What was ticked stays ticked when the form comes back with a message.
         ticked=set(add_form.choice.data or ()) if add_form.errors else set(),
-        groups=courses.catalogue_groups(catalog(), course) if editable else [],
+        groups=courses.catalogue_groups(catalog(), course, authoring.offered_to(current_user)) if editable else [],
         kind_labels=courses.KIND_LABELS,
     ), status
 
@@ -106,7 +106,8 @@ def add_course_item(course_id: int):
     if not form.validate_on_submit():
         return _builder(course, form, 422)
     try:
-        added = courses.add_items(catalog(), course, form.choice.data, form.is_required.data)
+        # Quizzes written in the browser that this educator is not offered are not in their catalogue (app/author).
+        added = courses.add_items(authoring.offered_catalog(current_user, catalog()), course, form.choice.data, form.is_required.data)
         db.session.commit()
     except courses.CourseError as exc:
         form.choice.errors = [str(exc)]

@@ -1,0 +1,184 @@
+"""Who may open what in the quiz editor (/author): every route for every role.
+
+The world: a valid draft quiz of two scenario items owned by the educator (for other roles, by "Teacher"), shared
+with "Colleague". Only the owner and co-editors open it; the "other educator" and the admin (who owns nothing of
+it) get a 404, as if it did not exist; students are refused the whole area; visitors are sent to sign in.
+"""
+
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from markupsafe import escape
+
+from app.author import fields
+from app.services import authoring
+from tests.authoring_helpers import scenario_form
+from tests.test_access import (
+    FORBIDDEN,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    ROLES,
+    Case,
+    assert_friendly_error,
+    everyone,
+    mine,
+    page,
+    redirect_like,
+    redirect_to,
+    teaching,
+)
+
+TITLE = "Goals in primary care"
+DOWNLOAD = ("yaml", None)
+
+
+def owned(outcome) -> dict:
+    """A quiz's own pages: its owner (the educator) gets `outcome`; an educator or admin who owns nothing, a 404."""
+    return mine(outcome) | {"admin": NOT_FOUND}
+
+
+def _quiz(w) -> str:
+    return f"/author/{w['quiz_id']}"
+
+
+def _yaml_upload(w) -> dict:
+    text = "title: Imported\nmodule: bordin-components\npass_mark: 60\nitems: []\n"
+    return {"kind": "yaml", "file": (io.BytesIO(text.encode()), "quiz.yaml")}
+
+
+CASES = [
+    Case("/author/", "GET", teaching(page(lambda w: "Write quizzes"))),
+    Case("/author/new", "GET", teaching(page(lambda w: "Start a new quiz"))),
+    Case(
+        "/author/new",
+        "POST",
+        teaching(redirect_like(r"/author/\d+")),
+        data=lambda w: {"title": "Another quiz", "module": "bordin-components"},
+    ),
+    Case("/author/<int:quiz_id>", "GET", owned(page(lambda w: TITLE))),
+    Case(
+        "/author/<int:quiz_id>",
+        "POST",
+        owned(redirect_to(_quiz)),
+        data=lambda w: {"title": TITLE, "module": "bordin-components", "pass_mark": "70", "marking": "standard"},
+    ),
+    Case("/author/<int:quiz_id>/items", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/items",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}/items/3")),
+        data=lambda w: {"type": "ordering"},
+    ),
+    Case("/author/<int:quiz_id>/items/<int:position>", "GET", owned(page(lambda w: "Item 1 of 2"))),
+    Case(
+        "/author/<int:quiz_id>/items/<int:position>",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}/items/1")),
+        data=lambda w: scenario_form(0),
+    ),
+    Case("/author/<int:quiz_id>/items/<int:position>/move", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/items/<int:position>/move",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}#item-2")),
+        data=lambda w: {"direction": "down"},
+    ),
+    Case(
+        "/author/<int:quiz_id>/items/<int:position>/duplicate",
+        "GET",
+        everyone(NOT_ALLOWED),
+    ),
+    Case(
+        "/author/<int:quiz_id>/items/<int:position>/duplicate",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}#item-2")),
+    ),
+    Case("/author/<int:quiz_id>/items/<int:position>/delete", "GET", owned(page(lambda w: "Delete item 1?"))),
+    Case("/author/<int:quiz_id>/items/<int:position>/delete", "POST", owned(redirect_to(_quiz))),
+    Case("/author/<int:quiz_id>/preview", "GET", owned(page(lambda w: f"Preview: {TITLE}"))),
+    Case("/author/<int:quiz_id>/preview", "POST", owned(page(lambda w: f"Preview: {TITLE}"))),
+    Case("/author/<int:quiz_id>/publish", "GET", everyone(NOT_ALLOWED)),
+    Case("/author/<int:quiz_id>/publish", "POST", owned(redirect_to(lambda w: f"{_quiz(w)}/history"))),
+    Case("/author/<int:quiz_id>/history", "GET", owned(page(lambda w: f"History of {TITLE}"))),
+    Case("/author/<int:quiz_id>/export.yaml", "GET", owned(DOWNLOAD)),
+    Case("/author/<int:quiz_id>/import", "GET", owned(page(lambda w: "Import into the draft"))),
+    Case("/author/<int:quiz_id>/import", "POST", owned(redirect_to(_quiz)), data=_yaml_upload),
+    Case("/author/<int:quiz_id>/share", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/share",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}#sharing")),
+        data=lambda w: {"email": "second@example.org"},
+    ),
+    Case(
+        "/author/<int:quiz_id>/share/<int:user_id>/remove",
+        "GET",
+        everyone(NOT_ALLOWED),
+    ),
+    Case(
+        "/author/<int:quiz_id>/share/<int:user_id>/remove",
+        "POST",
+        owned(redirect_to(lambda w: f"{_quiz(w)}#sharing")),
+    ),
+    Case("/author/site-wide/<int:quiz_id>", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/site-wide/<int:quiz_id>",
+        "POST",
+        teaching(FORBIDDEN) | {"admin": redirect_to(lambda w: "/author/#every-quiz")},
+        data=lambda w: {"offer": "yes"},
+    ),
+]
+
+
+def build_world(role: str, auth, db) -> tuple:
+    """Become `role`; a valid two-item draft owned by the educator (or by "Teacher"), shared with "Colleague"."""
+    kinds = {"invited": "student", "other educator": "educator"}
+    if role in kinds:
+        user = auth.create(kinds[role], email=f"{role.replace(' ', '.')}@example.org", name=role.title())
+        assert auth.sign_in(user.email).status_code == 302
+    else:
+        user = auth.as_role(role)
+    owner = user if role == "educator" else auth.create("educator", email="teacher@example.org", name="Teacher")
+    colleague = auth.create("educator", email="colleague@example.org", name="Colleague")
+    auth.create("educator", email="second@example.org", name="Second")
+    quiz = authoring.create(owner, TITLE, "bordin-components")
+    for n in range(2):
+        authoring.add_item(quiz, "scenario")
+        authoring.update_item(quiz, n + 1, fields.item_from_form("scenario", scenario_form(n), {}))
+    authoring.share(quiz, colleague.email)
+    db.session.commit()
+    return user, {"quiz_id": quiz.id, "position": 1, "user_id": colleague.id}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
+def test_author_route_answers_each_role_as_expected(client, db, auth, case, role):
+    user, world = build_world(role, auth, db)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(world[m.group(1)]), case.rule)
+    response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
+    kind, value = case.expect[role]
+    if kind == "page":
+        assert response.status_code == 200, response.text[:500]
+        assert f"<h1>{escape(value(world))}</h1>" in response.text
+        assert f'<li class="who">{escape(user.display_name)}' in response.text
+    elif kind == "redirect":
+        assert response.status_code == 302, response.text[:500]
+        assert response.headers["Location"] == value(world)
+    elif kind == "redirect-like":
+        assert response.status_code == 302, response.text[:500]
+        assert re.fullmatch(value, response.headers["Location"])
+    elif kind == "yaml":
+        assert response.status_code == 200 and response.mimetype == "application/yaml"
+        assert f"title: {TITLE}" in response.text
+    elif kind == "403":
+        assert_friendly_error(response, 403)
+    elif kind == "404":
+        assert_friendly_error(response, 404)
+    elif kind == "sign-in":
+        assert response.status_code == 302
+        target = urlsplit(response.headers["Location"])
+        assert target.path == "/auth/sign-in" and parse_qs(target.query) == {"next": [path]}
+    else:
+        assert_friendly_error(response, 405)
