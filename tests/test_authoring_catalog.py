@@ -14,7 +14,7 @@ from app.content.authored_ids import is_authored
 from app.content.loader import load_content
 from app.extensions import db as _db
 from app.models import AuthoredQuiz, AuthoredVersion, QuizAttempt
-from app.services import authoring, cohorts, courses
+from app.services import authoring, cohorts, courses, mastery
 from app.services.reports.analysis import item_analysis
 from tests.authoring_helpers import scenario_form, write_quiz
 
@@ -198,3 +198,17 @@ def test_a_version_row_cannot_be_rewritten(client, auth, db):
         db.session.flush()
     db.session.rollback()
     assert time  # the module's clock is only moved by hand in the tests above
+
+
+def test_a_private_quiz_stays_out_of_every_learners_search_practice_and_mastery(client, auth, db):
+    auth.as_role("educator")
+    quiz = published_quiz(client, db)
+    with client.application.test_request_context():
+        combined = request_catalog()
+    authored_quiz = combined.quiz(quiz.ref)
+    competency = authored_quiz.items[0].competencies[0]
+    auth.as_role("student")  # a student of another class: the quiz is in no course of theirs
+    found = client.get("/learn/search", query_string={"q": "Goals in primary care"}).text
+    assert "Everything (" in found and f"/learn/quizzes/{quiz.ref}" not in found
+    assert all(quiz_id != quiz.ref for quiz_id, _ in mastery.practice_items(combined, competency))
+    assert quiz.ref not in {q.id for q in combined.shipped_quizzes} and combined.quiz(quiz.ref) is not None

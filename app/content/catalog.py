@@ -205,6 +205,15 @@ class Catalog:
         """The competency with this id, if any."""
         return self._competencies.get(competency_id)
 
+    @property
+    def shipped_quizzes(self) -> tuple[Quiz, ...]:
+        """The quizzes and conversations of the content folders: what every learner may find, practise and be measured on.
+
+        Quizzes educators wrote in the browser are reached through the courses they are in, so a
+        private quiz never shows in another class's search, practice or mastery figures.
+        """
+        return tuple(q for q in self.quizzes if not is_authored(q.id))
+
     def quizzes_for(self, module_id: str) -> tuple[Quiz, ...]:
         """The shipped quizzes paired with a module, in catalog order (authored ones are reached through courses)."""
         return tuple(q for q in self.quizzes if q.module_id == module_id and not is_authored(q.id))
@@ -235,8 +244,8 @@ class Catalog:
         return self._conversations.get(conversation_id)
 
     def conversations_for(self, module_id: str) -> tuple[Conversation, ...]:
-        """The conversations paired with a module, in catalog order."""
-        return tuple(c for c in self.conversations if c.module_id == module_id)
+        """The shipped conversations paired with a module, in catalog order (authored ones are reached through courses)."""
+        return tuple(c for c in self.conversations if c.module_id == module_id and not is_authored(c.id))
 
     def observation(self, form_id: str) -> "ObservationForm | None":
         """The observation form with this id, if any."""

@@ -144,7 +144,7 @@ def _documents(catalog: Catalog):
         context = f"Introduced in {module.title}" if module else ""
         doc = Doc("term", term.term, f"term:{term.id}", "Glossary", "learn.glossary", (), f"term-{term.id}", context)
         yield doc, term.term, "", plain(term.definition_html)
-    for quiz in catalog.quizzes:
+    for quiz in catalog.shipped_quizzes:
         module = catalog.module(quiz.module_id)
         args, group = (("quiz_id", quiz.id),), f"quiz:{quiz.id}"
         doc = Doc("quiz", quiz.title, group, "Quiz", "learn.quiz", args, None, module.title if module else "")
