@@ -3,7 +3,9 @@
 Seeds (in bulk) one cohort of N students (2,000 by default) assigned a 10-item course (4 modules,
 4 quizzes, 2 conversations), each student with lesson, quiz and competency summaries and one
 submitted attempt per quiz, then times each report in-process (Flask's test client, no HTTP) and,
-unless --no-gunicorn, served by gunicorn on 127.0.0.1, one request at a time. Prints medians.
+unless --no-gunicorn, served by gunicorn on 127.0.0.1, one request at a time. Prints medians, and the
+most memory (Python's own allocations, tracemalloc) one in-process request held while its body was
+read and dropped piece by piece: streamed downloads stay flat whatever the cohort's size.
 
     python benchmarks/reports.py [--students 2000] [--repeat 15] [--workers 2] [--no-gunicorn]
     DATABASE_URL=postgresql://user@127.0.0.1/db python benchmarks/reports.py   # an empty database
@@ -16,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,8 +162,11 @@ def seed(app, students: int, educator_email: str = EDUCATOR, prefix: str = "stud
             db.session.execute(insert(ItemResponse), rows[start : start + 20_000])
         db.session.commit()
         base = f"/teach/cohorts/{cohort.id}"
+        last = max(1, -(-students // 100))
         return {
             "matrix page": f"{base}/courses/{course.id}/report",
+            "matrix, last page": f"{base}/courses/{course.id}/report?page={last}",
+            "matrix, not completed": f"{base}/courses/{course.id}/report?show=incomplete",
             "matrix CSV": f"{base}/courses/{course.id}/report.csv",
             "competency heatmap": f"{base}/competencies",
             "item analysis": f"{base}/quizzes/{quizzes[0].id}/analysis",
@@ -171,6 +177,16 @@ def seed(app, students: int, educator_email: str = EDUCATOR, prefix: str = "stud
 
 def _answer(item, right: bool):
     return item.handler.right_answer(item) if right else item.handler.wrong_answer(item)
+
+
+def peak_mb(call) -> float:
+    """The most memory (MB, Python's allocations) one call held."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 def median_ms(call, repeat: int) -> tuple[float, int]:
@@ -223,13 +239,19 @@ def main() -> None:
 
     def in_process(path: str):
         def call() -> int:
-            response = client.get(path)
+            # Read as a server sends it: piece by piece, each piece dropped once counted.
+            response = client.get(path, buffered=False)
             assert response.status_code == 200, (path, response.status_code)
-            return len(response.data)
+            size = sum(len(piece) for piece in response.response)
+            response.close()
+            return size
 
         return call
 
-    results = {name: {"in-process": median_ms(in_process(path), args.repeat)} for name, path in paths.items()}
+    results = {
+        name: {"in-process": median_ms(in_process(path), args.repeat), "peak": peak_mb(in_process(path))}
+        for name, path in paths.items()
+    }
 
     if not args.no_gunicorn:
         port = free_port()
@@ -256,11 +278,11 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
 
-    print(f"{'report':<22}{'in-process ms':>15}{'gunicorn ms':>13}{'size':>12}")
+    print(f"{'report':<24}{'in-process ms':>15}{'gunicorn ms':>13}{'size':>12}{'peak memory':>14}")
     for name, timing in results.items():
         ms, size = timing["in-process"]
         served_ms = timing.get("gunicorn", ("-", 0))[0]
-        print(f"{name:<22}{ms:>15}{served_ms:>13}{size / 1024:>10.0f} kB")
+        print(f"{name:<24}{ms:>15}{served_ms:>13}{size / 1024:>10.0f} kB{timing['peak']:>11.1f} MB")
 
 
 if __name__ == "__main__":

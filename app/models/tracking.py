@@ -40,6 +40,8 @@ class LessonProgress(db.Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (
         UniqueConstraint("user_id", "module_ref", "lesson_ref", name="uq_lesson_progress_learner_lesson"),
+        # Covers the progress report's lessons-completed counts per module and student (reports/matrix_queries.py).
+        Index("ix_lesson_progress_module_user_done", "module_ref", "user_id", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,7 +207,11 @@ class QuizProgress(db.Model):
     """Summary of one learner's attempts at one quiz."""
 
     __tablename__ = "quiz_progress"
-    __table_args__ = (UniqueConstraint("user_id", "quiz_ref", name="uq_quiz_progress_learner_quiz"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "quiz_ref", name="uq_quiz_progress_learner_quiz"),
+        # Covers the progress report's passed counts per activity (reports/matrix_queries.py).
+        Index("ix_quiz_progress_quiz_user_passed", "quiz_ref", "user_id", "is_passed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(_user_fk(), index=True)

@@ -4,7 +4,7 @@ Read-only and thin: each view checks the educator may see the cohort, asks app.s
 for the figures (a fixed number of queries however large the cohort) and renders them.
 """
 
-from flask import Response, render_template, request, url_for
+from flask import Response, render_template, request, stream_with_context, url_for
 
 from app.content import catalog
 from app.converters import page_number
@@ -44,40 +44,56 @@ def _assigned_or_404(cohort_id: int, course_id: int):
 
 
 def _csv(rows, name: str) -> Response:
-    """A CSV download that spreadsheets open correctly, not kept in shared caches."""
-    # Built whole inside the request (the rows are read from the database in batches): a streamed body
-    # would outlive the request's database session.
-    response = Response(reports.to_csv(rows), mimetype="text/csv")
+    """A CSV download that spreadsheets open correctly, not kept in shared caches, streamed a few hundred rows at a
+    time: memory stays flat however large the cohort."""
+    # The request's context (and its database session, which reads the rows in batches) lasts until the last piece.
+    response = Response(stream_with_context(reports.csv_chunks(rows)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+def _matrix_page(cohort_id: int, course_id: int):
+    """The cohort, its assignment and the page of the matrix the query string asks for (`page`, `show`)."""
+    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
+    show = request.args.get("show", "")
+    if show not in reports.SHOW_LABELS:
+        show = ""  # an unknown choice lists every student
+    page = request.args.get("page", 1, type=page_number)
+    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date(), page=page, show=show)
+    if report is None:
+        not_found("This progress report has no such page of students; start again from its first page.")
+    # Built once, not once per student row: the learner pages' address up to the student's id.
+    learner_url = url_for("teach.report_learner", cohort_id=cohort.id, user_id=0).removesuffix("0")
+    return {
+        "cohort": cohort,
+        "assignment": assignment,
+        "report": report,
+        "learner_url": learner_url,
+        "show_labels": reports.SHOW_LABELS,
+    }
+
+
 @bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report")
 def report_matrix(cohort_id: int, course_id: int):
-    """Every current student × every item of an assigned course: state and best score."""
-    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
-    return render_template("teach/report_matrix.html", cohort=cohort, assignment=assignment, report=report)
+    """A page of current students × every item of an assigned course (state and best score), with the whole
+    cohort's totals."""
+    return render_template("teach/report_matrix.html", **_matrix_page(cohort_id, course_id))
 
 
 @bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report/print")
 def report_matrix_print(cohort_id: int, course_id: int):
-    """The matrix alone on a page made for printing: no navigation."""
-    cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
-    return render_template(
-        "teach/report_matrix_print.html", cohort=cohort, assignment=assignment, report=report, printed_at=utcnow()
-    )
+    """The same page of the matrix alone, made for printing: no navigation."""
+    return render_template("teach/report_matrix_print.html", printed_at=utcnow(), **_matrix_page(cohort_id, course_id))
 
 
 @bp.get("/cohorts/<int:cohort_id>/courses/<int:course_id>/report.csv")
 def report_matrix_csv(cohort_id: int, course_id: int):
-    """The matrix as a CSV file."""
+    """The whole matrix, every current student, as a CSV file."""
     cohort, course, assignment = _assigned_or_404(cohort_id, course_id)
-    report = reports.matrix(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
-    return _csv(reports.matrix_csv_rows(report), reports.filename(cohort.name, course.title, "progress"))
+    columns, rows = reports.every_row(catalog(), cohort.id, course, assignment.due_on, utcnow().date())
+    return _csv(reports.matrix_csv_rows(columns, rows), reports.filename(cohort.name, course.title, "progress"))
 
 
 @bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")

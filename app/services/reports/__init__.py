@@ -20,7 +20,7 @@ from app.services.reports.analysis import (
     WrongChoice,
     item_analysis,
 )
-from app.services.reports.csvsafe import FORMULA_STARTS, filename, neutralise, to_csv
+from app.services.reports.csvsafe import FORMULA_STARTS, csv_chunks, filename, neutralise, to_csv
 from app.services.reports.exports import ATTEMPT_CSV_HEADER, attempt_csv_rows
 from app.services.reports.heatmap import (
     GROUP_NAMES,
@@ -47,13 +47,16 @@ from app.services.reports.learner import (
     learner,
 )
 from app.services.reports.matrix import (
+    MATRIX_PAGE_SIZE,
     REPORT_STATE_LABELS,
     REPORT_STATES,
+    SHOW_LABELS,
     Cell,
     Column,
     Matrix,
     MatrixRow,
     cell_detail,
+    every_row,
     matrix,
     matrix_csv_rows,
     report_state,

@@ -1,4 +1,4 @@
-"""Every response of a cohort, row by row, for a spreadsheet."""
+"""Every response of a cohort, row by row, for a spreadsheet (streamed: see app.teach.reports._csv)."""
 
 import json
 from collections.abc import Iterable
@@ -34,20 +34,17 @@ ATTEMPT_CSV_HEADER = [
 ]
 
 
+#: Rows read per round trip while the CSV is written.
+FETCH_ROWS = 1000
+#: Distinct answers whose text is kept while a CSV is written (emptied past this: memory stays flat).
+MAX_KEPT_ANSWERS = 10_000
+
+
 def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
-    """One row per response of every marked attempt at the cohort's assigned work by its current students:
-    three queries."""
+    """One row per response of every marked attempt at the cohort's assigned work by its current students, read a
+    batch at a time: two statements, and memory flat whatever the number of responses."""
     yield ATTEMPT_CSV_HEADER
     seen = assigned_work(cohort_id).attempts()
-    # Each attempt's times, formatted once per attempt rather than once per response.
-    stamps = {
-        attempt_id: (timestamp(started), timestamp(submitted))
-        for attempt_id, started, submitted in db.session.execute(
-            select(QuizAttempt.id, QuizAttempt.started_at, QuizAttempt.submitted_at).where(
-                QuizAttempt.user_id.in_(member_ids(cohort_id)), seen
-            )
-        )
-    }
     query = (
         select(
             User.display_name,
@@ -55,6 +52,8 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
             QuizAttempt.quiz_ref.label("set_ref"),
             QuizAttempt.mode,
             QuizAttempt.id,
+            QuizAttempt.started_at,
+            QuizAttempt.submitted_at,
             ItemResponse.quiz_ref,
             ItemResponse.position,
             ItemResponse.item_ref,
@@ -73,8 +72,12 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
     labels: dict[tuple[str, str, int], str] = {}
     activities: dict[tuple[str, str], tuple[str, str]] = {}
     texts: dict[tuple[str, str, str], str] = {}
+    # An attempt's rows come together: its times are formatted once, for its first response.
+    attempt_id, stamps = None, ("", "")
     # Read from the database in batches: a large cohort's rows are never all loaded at once.
-    for row in db.session.execute(query.execution_options(yield_per=2000)):
+    for row in db.session.execute(query.execution_options(yield_per=FETCH_ROWS)):
+        if row.id != attempt_id:
+            attempt_id, stamps = row.id, (timestamp(row.started_at), timestamp(row.submitted_at))
         key = (row.quiz_ref, row.item_ref, row.position)
         if key not in labels:
             labels[key] = item_label(catalog, *key)
@@ -85,18 +88,18 @@ def attempt_csv_rows(catalog: Catalog, cohort_id: int) -> Iterable[list]:
             activities[activity] = (activity_title(catalog, row.set_ref), kind)
         said = (row.quiz_ref, row.item_ref, row.answer)
         if said not in texts:
+            if len(texts) >= MAX_KEPT_ANSWERS:  # free-text answers may all differ: a cache, not a store
+                texts.clear()
             texts[said] = answer_text(catalog, row.quiz_ref, row.item_ref, json.loads(row.answer))
         yield [
             row.display_name,
             row.email,
             *activities[activity],
             row.id,
-            *stamps.get(row.id, ("", "")),
+            *stamps,
             labels[key],
             texts[said],
             grade_label(row.grade),
             row.score,
             row.max_score,
         ]
-
-
