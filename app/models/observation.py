@@ -79,7 +79,10 @@ class Observation(db.Model):
         UniqueConstraint("station_id", "student_id", "rater_id", name="uq_observation_once"),
         Index("ix_observation_student", "student_id"),
         CheckConstraint("rater_role IN ('educator', 'examiner', 'self', 'peer', 'patient')", name="rater_role"),
-        CheckConstraint("(rater_role = 'patient') = (rater_id IS NULL)", name="patient_has_no_account"),
+        # Patients have no account; self and peer ratings always name their rater. A staff rating names its
+        # rater until that account is deleted: the rating stays for the student's result (account_data.delete).
+        CheckConstraint("rater_role <> 'patient' OR rater_id IS NULL", name="patient_has_no_account"),
+        CheckConstraint("rater_role NOT IN ('self', 'peer') OR rater_id IS NOT NULL", name="student_raters_named"),
         CheckConstraint("(rater_role = 'patient') = (patient_link_id IS NOT NULL)", name="patient_has_link"),
         CheckConstraint("rater_role <> 'self' OR rater_id = student_id", name="self_is_student"),
         CheckConstraint("rater_role IN ('self', 'patient') OR rater_id <> student_id", name="others_are_others"),
@@ -89,7 +92,8 @@ class Observation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
     student_id: Mapped[int] = mapped_column(_user_fk())
-    rater_id: Mapped[int | None] = mapped_column(_user_fk())
+    #: Cleared (SET NULL) when a staff rater's account is deleted; their self and peer ratings are deleted.
+    rater_id: Mapped[int | None] = mapped_column(_user_fk("SET NULL"))
     rater_role: Mapped[str] = mapped_column(String(16))
     patient_link_id: Mapped[int | None] = mapped_column(ForeignKey("patient_link.id", ondelete="CASCADE"), unique=True)
     form_version: Mapped[str] = mapped_column(String(64))

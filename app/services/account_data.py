@@ -9,8 +9,10 @@ the deletion.
 Deletion removes, it does not anonymise: the account row goes, and the database's ON DELETE
 CASCADE foreign keys take every row of theirs with it in the same statement (SQLite enforces
 them because the app turns `PRAGMA foreign_keys` on for every connection). Rows other people
-made that merely name them (who created a cohort, assigned a course, made a set-password link)
-stay, with that name cleared by ON DELETE SET NULL. Nothing is kept back: there is no soft delete.
+made that merely name them (who created a cohort, assigned a course, made a set-password link),
+and rows other people rely on (an examiner's submitted rating of a student, a published version of
+a quiz learners took), stay with that name cleared by ON DELETE SET NULL. Nothing is kept back:
+there is no soft delete. Observed stations, LTI and authored quizzes: app/services/account_data_areas.py.
 """
 
 import json
@@ -24,7 +26,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
+    AnswerSummary,
     Assignment,
+    Certificate,
     Cohort,
     CohortEducator,
     CohortInvitation,
@@ -42,7 +46,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services import password_links
+from app.services import account_data_areas, password_links
 
 FORMAT_VERSION = 1
 
@@ -54,6 +58,9 @@ SECTIONS = {
     "score and how sure you said you were (confidence 1 not sure, 2 fairly sure, 3 very sure).",
     "quiz_progress": "Your summary per quiz or conversation: attempts, best and last percent, passed or not.",
     "competency_progress": "Your summary per competency: items answered, correct, harmful replies, points.",
+    "answer_summaries": "What your progress page shows per competency, practice included (competency \"*\": all "
+    "your answers): answers, right, harmful, your latest outcomes (1 right, 0 not), since when a harmful reply "
+    "blocks mastery, and answers and right answers at each confidence level (1 not sure, 2 fairly, 3 very sure).",
     "learning_events": "Every action the tracker logged for you (the source of your learning records), oldest first.",
     "reflections": "Your private reflections on modules, quizzes and conversations.",
     "review_cards": "Your spaced review queue: each item, when it is next due and the scheduler's state.",
@@ -64,6 +71,10 @@ SECTIONS = {
     "password_links": "Password links made for your account (to set your first password, to reset it, or asked "
     "for by email): only that they existed, what for and when (the link itself is never stored, only a one-way "
     "hash, which is not included).",
+    "certificates": "Your certificates for completed courses: what each says, its public verification address id, "
+    "when issued, and when and why it was revoked if it was.",
+    # Observed stations, learning platforms (LTI) and authored quizzes: app/services/account_data_areas.py.
+    **account_data_areas.SECTIONS,
 }
 
 
@@ -76,6 +87,7 @@ class Holding:
     #: The download's section holding these rows, or None when they are not the person's own data.
     section: str | None
     #: What deleting the account does to the rows: "delete" (ON DELETE CASCADE) or "keep" (SET NULL).
+    #: Where `why` says so, `account_data_areas.before_delete` first deletes or hands on some "keep" rows.
     on_delete: str
     why: str
 
@@ -87,11 +99,14 @@ HOLDINGS = (
     Holding("item_response", "user_id", "quiz_attempts", "delete", "their answers, inside each attempt"),
     Holding("quiz_progress", "user_id", "quiz_progress", "delete", "their quiz summaries"),
     Holding("competency_progress", "user_id", "competency_progress", "delete", "their competency summaries"),
+    Holding("answer_summary", "user_id", "answer_summaries", "delete", "their mastery and calibration summaries"),
     Holding("reflection", "user_id", "reflections", "delete", "their private notes"),
     Holding("review_card", "user_id", "review_cards", "delete", "their review queue"),
     Holding("cohort_member", "user_id", "cohort_memberships", "delete", "their place in a class"),
     Holding("password_link", "user_id", "password_links", "delete", "links made for their account"),
     Holding("cohort_invitation", "user_id", "cohort_invitations", "delete", "invitations to join a class"),
+    Holding("certificate", "user_id", "certificates", "delete", "their certificates (their verification pages go too)"),
+    Holding("certificate", "revoked_by_id", None, "keep", "a revoked certificate stays revoked; who revoked it is cleared"),
     Holding(
         "cohort_invitation",
         "invited_by_id",
@@ -140,6 +155,92 @@ HOLDINGS = (
         None,
         "keep",
         "a link an educator made for a student is the student's; the maker is cleared",
+    ),
+    # Observed stations (app/models/observation.py).
+    Holding(
+        "observation",
+        "student_id",
+        "observations",
+        "delete",
+        "every rating of them (staff, self, peer, patient, with the patient's comments): the station's report "
+        "and statistics are recomputed without them",
+    ),
+    Holding(
+        "observation",
+        "rater_id",
+        "observations_given",
+        "keep",
+        "ratings they gave: their peer ratings and any rating they had not submitted are deleted first; a "
+        "submitted educator's or examiner's rating stays, since the student's result at the station rests on it, "
+        "with the rater cleared (shown as former staff: a deleted examiner)",
+    ),
+    Holding(
+        "patient_link",
+        "student_id",
+        "patient_links",
+        "delete",
+        "one-time links for a patient to rate them (the patients' ratings go with their other ratings)",
+    ),
+    Holding(
+        "patient_link",
+        "created_by_id",
+        None,
+        "keep",
+        "a link an educator made for a patient to rate a student is the student's; the maker is cleared",
+    ),
+    Holding("station", "created_by_id", None, "keep", "a cohort's station stays with the cohort; the maker is cleared"),
+    Holding(
+        "cohort_examiner",
+        "user_id",
+        "examiner_of",
+        "delete",
+        "their place as an examiner of a cohort's stations (the ratings they submitted stay: observation.rater_id)",
+    ),
+    Holding(
+        "cohort_examiner",
+        "added_by_id",
+        None,
+        "keep",
+        "an examiner's place belongs to the examiner; who added them is cleared",
+    ),
+    # Learning platforms, LTI 1.3 (app/models/lti.py).
+    Holding(
+        "lti_account",
+        "user_id",
+        "lti_identities",
+        "delete",
+        "how a platform knows them (issuer and sub): a later launch from the platform makes a new, empty account",
+    ),
+    Holding(
+        "lti_score",
+        "user_id",
+        "lti_scores",
+        "delete",
+        "their scores for a platform's gradebook, sent or waiting: waiting ones are never sent; the platform keeps "
+        "what it already received",
+    ),
+    # Quizzes written in the browser (app/models/authoring.py).
+    Holding(
+        "authored_quiz",
+        "owner_id",
+        "authored_quizzes",
+        "keep",
+        "a quiz they own passes to its longest-standing co-editor; without one, a published quiz stays with no "
+        "owner (attempts and courses name its versions) and a quiz never published is deleted first",
+    ),
+    Holding(
+        "authored_co_editor",
+        "user_id",
+        "authored_quizzes",
+        "delete",
+        "their right to edit another educator's quiz",
+    ),
+    Holding(
+        "authored_version",
+        "published_by_id",
+        "authored_quizzes",
+        "keep",
+        "a published version is what learners' attempts were taken on: it stays, who published it is cleared",
     ),
 )
 
@@ -310,6 +411,19 @@ def _document(user: User) -> dict[str, Any]:
             }
             for c in _rows(CompetencyProgress, uid, CompetencyProgress.competency_ref)
         ),
+        "answer_summaries": lambda: (
+            {
+                "competency_ref": a.competency_ref,
+                "answered_count": a.answered_count,
+                "correct_count": a.correct_count,
+                "harmful_count": a.harmful_count,
+                "recent": a.recent,
+                "blocked_since": _when(a.blocked_since),
+                "last_answered_at": _when(a.last_answered_at),
+                **{f"level{n}_{k}": getattr(a, f"level{n}_{k}") for n in (1, 2, 3) for k in ("count", "correct")},
+            }
+            for a in _rows(AnswerSummary, uid, AnswerSummary.competency_ref)
+        ),
         "learning_events": lambda: (
             {
                 "verb": e.verb,
@@ -397,11 +511,25 @@ def _document(user: User) -> dict[str, Any]:
             }
             for link in _rows(PasswordLink, uid, PasswordLink.created_at)
         ),
+        "certificates": lambda: (
+            {
+                "public_id": c.public_id,
+                "learner_name": c.learner_name,
+                "course": c.course_title,
+                "competency_refs": c.competency_refs,
+                "issuer": c.issuer_name,
+                "issued_at": _when(c.issued_at),
+                "revoked_at": _when(c.revoked_at),
+                "revocation_reason": c.revocation_reason,
+            }
+            for c in _rows(Certificate, uid, Certificate.issued_at)
+        ),
+        **account_data_areas.sections(uid, _when),
     }
 
 
 def export(user_id: int) -> dict[str, Any] | None:
-    """Everything stored about the person, as JSON-ready data (13 queries whatever they have done); None if no account."""
+    """Everything stored about the person, as JSON-ready data (a fixed number of queries); None if no account."""
     user = db.session.get(User, user_id)
     if user is None:
         return None
@@ -464,14 +592,17 @@ def refusal(user: User) -> str | None:
 def delete(user: User) -> None:
     """Delete the account and every row of theirs (DeletionRefused for staff); flushes, never commits.
 
-    One DELETE of the account row: the database's ON DELETE CASCADE keys remove their tracking,
-    study and cohort rows in the same statement, and SET NULL keys clear their name from rows
-    other people own.
+    First `account_data_areas.before_delete` (their peer and unfinished ratings, their authored
+    quizzes handed on); then one DELETE of the account row: the database's ON DELETE CASCADE keys
+    remove their tracking, study, cohort, rating and platform rows in the same statement, and SET
+    NULL keys clear their name from rows other people own or rely on.
     """
     problem = refusal(user)
     if problem:
         raise DeletionRefused(problem)
     db.session.flush()
+    # Ratings they gave and quizzes they own: rows the keys alone would keep or lose wrongly.
+    account_data_areas.before_delete(user.id)
     # Core DELETE: the ORM must not try to null out or load children; the database's keys do the work.
     db.session.execute(sql_delete(User).where(User.id == user.id).execution_options(synchronize_session=False))
     db.session.expunge(user)

@@ -87,7 +87,7 @@ def upgrade():
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
         _fk("observation", "station_id", "station"),
         _fk("observation", "student_id", "user"),
-        _fk("observation", "rater_id", "user"),
+        _fk("observation", "rater_id", "user", "SET NULL"),
         _fk("observation", "patient_link_id", "patient_link"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_observation")),
         sa.UniqueConstraint("station_id", "student_id", "rater_id", name="uq_observation_once"),
@@ -96,7 +96,11 @@ def upgrade():
             "rater_role IN ('educator', 'examiner', 'self', 'peer', 'patient')", name=op.f("ck_observation_rater_role")
         ),
         sa.CheckConstraint(
-            "(rater_role = 'patient') = (rater_id IS NULL)", name=op.f("ck_observation_patient_has_no_account")
+            "rater_role <> 'patient' OR rater_id IS NULL", name=op.f("ck_observation_patient_has_no_account")
+        ),
+        sa.CheckConstraint(
+            "rater_role NOT IN ('self', 'peer') OR rater_id IS NOT NULL",
+            name=op.f("ck_observation_student_raters_named"),
         ),
         sa.CheckConstraint(
             "(rater_role = 'patient') = (patient_link_id IS NOT NULL)", name=op.f("ck_observation_patient_has_link")
