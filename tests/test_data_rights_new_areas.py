@@ -446,3 +446,12 @@ def test_deleting_an_educator_hands_on_their_quizzes_and_keeps_the_versions_lear
     assert client.get(f"/author/{shared}").status_code == 200
     assert client.get(f"/author/{shared}/history").status_code == 200
     assert "a deleted account" in client.get(f"/author/{cys}/history").text
+
+
+def test_the_delete_page_says_what_happens_to_ratings_certificates_platforms_and_quizzes(client, auth):
+    auth.as_role("educator")
+    page = client.get("/auth/account/delete").text
+    deleted, kept = page.split('id="deleted-heading"')[1].split('id="kept-heading"')
+    assert "rating of you at an observed station" in deleted and "certificates and Open Badges" in deleted
+    assert "learning platforms (LTI)" in deleted
+    assert "Ratings you gave as an educator or examiner stay" in kept and "Quizzes you wrote pass" in kept
