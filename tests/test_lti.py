@@ -254,6 +254,19 @@ JSON = st.recursive(
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
+
+@pytest.mark.parametrize("field", ["sub", "name", "email"])
+def test_a_nul_character_in_a_verified_claim_is_refused_plainly(app, db, catalog, field):
+    from app.lti import launches
+
+    platform = platforms.add(platforms.NewPlatform("P", "https://p.example", "c", ("d",), *["https://p.example/x"] * 3))
+    claims = {CLAIM + "deployment_id": "d", "sub": "learner-1", "name": "Ana", "email": "ana@example.org"}
+    claims[field] = claims[field][:2] + "\x00" + claims[field][2:]
+    with app.test_request_context(), pytest.raises(launches.LaunchError, match="NUL character"):
+        launches.resource_launch(platform, claims, catalog)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(LtiAccount)) == 0
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     claims=st.fixed_dictionaries(

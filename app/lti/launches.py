@@ -241,8 +241,22 @@ def ensure_course_assigned(link: LtiLink | None, context: LtiContext | None) -> 
         cohorts.assign(cohort, course, owner, None, None)
 
 
+def _has_nul(value) -> bool:
+    """Whether a NUL character hides anywhere in a claim (no database text column can hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def resource_launch(platform: LtiPlatform, claims: dict, catalog: Catalog) -> Launched:
     """Act on a verified resource link launch: account, cohort, link; the caller signs the person in and commits."""
+    if _has_nul(claims):
+        # Signed, so the platform itself sent it: refuse plainly rather than store half of it.
+        raise LaunchError("The platform sent text with a NUL character, which Alliance cannot store. Tell its administrator.")
     deployment_id = claims[DEPLOYMENT_CLAIM]
     role = role_for(claims.get(ROLES_CLAIM))
     user = account_for(
