@@ -1,15 +1,13 @@
 """Sending email (PyPI flask-mailman over SMTP), only where the operator configured a mail server.
 
 Settings come from the environment (ALLIANCE_MAIL_*); with no ALLIANCE_MAIL_SERVER nothing is ever
-sent, and the app says so where it matters (the account page).
+sent, and the app says so where it matters (the account page). Flask-Mailman is imported only where
+a mail server is configured: a site that sends no mail does not carry it in every worker.
 """
 
 import os
 
 from flask import Flask, current_app
-from flask_mailman import EmailMessage, Mail
-
-_mail = Mail()
 
 
 def _flag(name: str) -> bool:
@@ -56,8 +54,15 @@ def settings_from_environment() -> dict:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the mail settings to the app."""
-    _mail.init_app(app)
+    """Bind the mail settings to the app (where a mail server is configured; `send` does nothing otherwise)."""
+    if is_configured(app):
+        _bind(app)
+
+
+def _bind(app: Flask) -> None:
+    from flask_mailman import Mail
+
+    Mail().init_app(app)
 
 
 def is_configured(app: Flask | None = None) -> bool:
@@ -73,4 +78,8 @@ def send(to: str, subject: str, body: str) -> None:
     """
     if not is_configured():
         return
+    from flask_mailman import EmailMessage
+
+    if "mailman" not in current_app.extensions:  # a mail server configured after the app was built
+        _bind(current_app)
     EmailMessage(subject=subject, body=body, to=[to]).send()

@@ -5,8 +5,10 @@ process to the first 200 answer (the sign-in page), and does the same with a pla
 under gunicorn (`benchmarks/hello.py`, preloaded) as the floor. Then, on one server, a student,
 an educator and an admin each open every page they can reach by following links (GET only,
 same site, at most `--pages` each), and each worker's RSS and PSS (pages shared with the master
-counted once) are read from /proc. Also prints where the start-up goes inside the process:
-importing the app, building it (content catalog included), the collection and freeze.
+counted once) are read from /proc, with the compiled extensions the workers mapped that the master
+had not (what the pages opened loaded on demand). Also prints where the start-up goes inside the
+process: importing the app, building it (content catalog included), the collection and freeze, and
+which of the libraries only some routes need (HEAVY) building the app imported.
 
     python benchmarks/startup.py [--rounds 5] [--workers 2] [--pages 400] [--json out.json]
 """
@@ -32,6 +34,11 @@ from benchmarks.reports import PASSWORD  # noqa: E402
 from benchmarks.serve import HOST, Client, free_port  # noqa: E402
 
 USERS = {"student": "student@example.org", "educator": "educator@example.org", "admin": "admin@example.org"}
+#: Libraries only some routes or commands use (tests/test_startup.py holds the app to the same list).
+HEAVY = (
+    "weasyprint", "hypothesis", "alembic", "flask_migrate", "openpyxl", "zxcvbn", "pylti1p3", "jwt", "jwcrypto",
+    "cryptography", "requests", "lxml", "markdownify", "bs4", "segno",
+)  # fmt: skip
 #: Links never followed while warming up: they end the session, or are files rather than pages.
 _SKIP = re.compile(r"^/(static/|auth/sign-out)|\.(css|js|png|svg|ico|pdf)$")
 
@@ -75,7 +82,7 @@ def in_process(env: dict) -> dict:
         "from app import create_app; a = create_app(); t2 = time.perf_counter(); c2 = time.process_time()\n"
         "from app.serve import freeze_startup_objects; n = freeze_startup_objects(); t3 = time.perf_counter()\n"
         "rss = int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n"
-        "import sys; heavy = sorted(m for m in ('weasyprint', 'hypothesis', 'alembic', 'openpyxl') if m in sys.modules)\n"
+        f"import sys; heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "print(json.dumps({'import_s': t1 - t0, 'create_app_s': t2 - t1, 'freeze_s': t3 - t2, 'frozen': n, "
         "'import_cpu_s': c1 - c0, 'create_app_cpu_s': c2 - c1, 'rss_mb': rss, "
         "'heavy_modules_loaded': heavy}))"
@@ -85,6 +92,16 @@ def in_process(env: dict) -> dict:
     figures = json.loads(out.stdout)
     figures["process_s"] = time.monotonic() - started
     return figures
+
+
+def mapped_packages(pid: int) -> set[str]:
+    """The installed packages whose compiled extensions a process has mapped (a sign of what it imported)."""
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        path = line.split(maxsplit=5)[-1]
+        if "-packages/" in path and (path.endswith(".so") or ".so." in path):
+            found.add(path.split("-packages/", 1)[1].split("/", 1)[0].split(".", 1)[0])
+    return found
 
 
 def sign_in(port: int, email: str) -> Client:
@@ -167,6 +184,8 @@ def main() -> None:
         opened = {role: crawl(sign_in(server.port, email), "/", args.pages) for role, email in USERS.items()}
         workers = {pid: memory_mb(pid) for pid in worker_pids(server.process.pid)}
         master = memory_mb(server.process.pid)
+        in_master = mapped_packages(server.process.pid)
+        loaded_by_pages = sorted(set().union(*(mapped_packages(pid) for pid in workers)) - in_master)
     finally:
         stop(server.process)
 
@@ -195,6 +214,8 @@ def main() -> None:
         "pages_opened": opened,
         "worker_memory_mb": [{"rss": round(rss, 1), "pss": round(pss, 1)} for rss, pss in workers.values()],
         "master_memory_mb": {"rss": round(master[0], 1), "pss": round(master[1], 1)},
+        "extensions_in_master": sorted(in_master),
+        "extensions_loaded_by_pages": loaded_by_pages,
         "load_average": os.getloadavg(),
     }
     print(f"{figures['database']}, {args.workers} workers, median of {args.rounds} cold starts")
@@ -206,6 +227,8 @@ def main() -> None:
     for n, memory in enumerate(figures["worker_memory_mb"], start=1):
         print(f"worker {n}: RSS {memory['rss']} MB, PSS {memory['pss']} MB")
     print(f"master: RSS {figures['master_memory_mb']['rss']} MB, PSS {figures['master_memory_mb']['pss']} MB")
+    print(f"compiled extensions in the master: {', '.join(figures['extensions_in_master'])}")
+    print(f"loaded by the pages opened (in a worker, not the master): {', '.join(loaded_by_pages) or 'none'}")
     print(f"load average {figures['load_average']}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

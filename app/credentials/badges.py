@@ -4,7 +4,8 @@ The proof is the spec's JSON Web Token proof format: the credential is the JWT p
 `iss`, `jti`, `nbf` and `sub` copied from it, signed RS256 by PyJWT (with `cryptography`) under a key id
 (`kid`) that is a URL answering with the public JWK. Revocation is a W3C Bitstring Status List: each
 credential names its place (its certificate's row id) in a list the site publishes, itself signed; a
-verifier reads the bit. See docs/credentials.md for why this route and not another library.
+verifier reads the bit. See docs/credentials.md for why this route and not another library. PyJWT (and
+`cryptography` under it) is imported by the functions that sign or verify, not when the app is built.
 """
 
 import base64
@@ -14,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import jwt
 from flask import current_app
 from sqlalchemy import select
 
@@ -150,6 +150,8 @@ def credential(certificate: Certificate) -> dict:
 
 def _sign(payload: dict) -> str:
     """A compact JWS over the payload: RS256 under the site's key id (the only headers: alg, kid, typ)."""
+    import jwt
+
     return jwt.encode(payload, keys.signing_key().private, algorithm="RS256", headers={"kid": key_id(), "typ": "JWT"})
 
 
@@ -241,6 +243,8 @@ def _invalid(message: str) -> Verdict:
 
 def _canonical(token: str) -> bool:
     """Each part is base64url exactly as a signer writes it: a changed padding bit is a changed credential too."""
+    import jwt.utils
+
     try:
         return all(
             jwt.utils.base64url_encode(jwt.utils.base64url_decode(part)).decode() == part for part in token.split(".")
@@ -251,6 +255,8 @@ def _canonical(token: str) -> bool:
 
 def _decode(token: str) -> dict:
     """The payload of one of this site's JWTs, its signature checked (jwt.InvalidTokenError otherwise)."""
+    import jwt
+
     header = jwt.get_unverified_header(token)
     if set(header) - _HEADERS or header.get("alg") != "RS256":
         raise jwt.InvalidTokenError("its header is not one this site writes")
@@ -284,6 +290,8 @@ def _revoked_in_list(entry: dict) -> bool:
 
 def verify(token: str) -> Verdict:
     """Check a VC-JWT: this site's signature over exactly these bytes, claims matching the credential, not revoked."""
+    import jwt
+
     token = token.strip()
     if not token or len(token.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
         return _invalid("This is not a credential issued here: a credential is a signed token of a few kilobytes.")

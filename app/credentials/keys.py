@@ -3,8 +3,11 @@
 Open Badges 3.0 asks every verifier to support RS256, so the key is RSA (3072 bits). It is made on the
 first signature and read from the file afterwards; every worker and server of a deployment must share the
 file (copy it with the database's backups: badges signed with a lost key can no longer be verified).
-Verifiers find the public half at the key id (`kid`), a URL answering with the JWK.
+Verifiers find the public half at the key id (`kid`), a URL answering with the JWK. `cryptography` and
+PyJWT are imported when the key is first read or made, not when the app is built.
 """
+
+from __future__ import annotations
 
 import base64
 import hashlib
@@ -13,11 +16,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
-from jwt.algorithms import RSAAlgorithm
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_FILE = "credential_signing_key.pem"
 KEY_BITS = 3072
@@ -49,6 +53,9 @@ def key_path() -> Path:
 
 def _write_new_key(path: Path) -> None:
     """Make a key and link it into place whole; processes starting together all end up with the one that won."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +79,10 @@ def thumbprint(jwk: dict) -> str:
 
 def load(path: Path) -> SigningKey:
     """The key in this file (made first if there is none)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
     if not path.is_file():
         _write_new_key(path)
     try:

@@ -2,11 +2,11 @@
 
 The QR code is an inline SVG in the HTML, so WeasyPrint fetches nothing (the project's renderer allows no
 URL at all). When this server cannot make PDFs, the download answers with advice (see app/transcripts.py).
+segno is imported when a certificate is drawn, not when the app is built.
 """
 
 import re
 
-import segno
 from flask import Response, render_template
 from markupsafe import Markup
 
@@ -18,6 +18,8 @@ from app.services.reports.pdf import PdfUnavailable
 
 def qr_svg(address: str) -> Markup:
     """The address as a QR code, an SVG element that scales to the box CSS gives it."""
+    import segno
+
     code = segno.make(address, error="m", micro=False)
     svg = code.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff")
     return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of the verification address" ', 1))

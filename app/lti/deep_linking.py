@@ -4,15 +4,12 @@ The picker opens after a deep linking launch, for the instructor that launch sig
 chosen module, quiz, conversation or course becomes an `ltiResourceLink` whose custom parameter
 names it; quizzes, conversations and courses also ask the platform for a grade column (line item).
 The response is signed by pylti1p3 with the tool's key and posted back to the platform by the
-browser (a form, submitted by script at once, or by the instructor's click without script).
+browser (a form, submitted by script at once, or by the instructor's click without script). pylti1p3 is
+imported when the picker answers, never when the app is built.
 """
 
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
-from pylti1p3.deep_link_resource import DeepLinkResource
-from pylti1p3.exception import LtiException
-from pylti1p3.lineitem import LineItem
 
 from app.content import catalog
 from app.errors import not_found
@@ -47,7 +44,11 @@ def _catalogue_groups():
     return courses.catalogue_groups(catalog(), _NoCourse())
 
 
-def _resource(kind: str, ref: str, title: str) -> DeepLinkResource:
+def _resource(kind: str, ref: str, title: str):
+    """The chosen item as pylti1p3's DeepLinkResource, with a line item when it is graded."""
+    from pylti1p3.deep_link_resource import DeepLinkResource
+    from pylti1p3.lineitem import LineItem
+
     resource = (
         DeepLinkResource()
         .set_url(tool.site_url("/lti/launch"))
@@ -73,9 +74,14 @@ def picker(launch_id: str):
     groups, linkable = _choices()
     if request.method == "GET":
         return render_template("lti/picker.html", groups=groups, courses=linkable, launch_id=launch_id, problem=None)
+    from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+    from pylti1p3.exception import LtiException
+
+    from app.lti.protocol import DatabaseLaunchStorage, DatabaseToolConf
+
     try:
         message = FlaskMessageLaunch.from_cache(
-            launch_id, FlaskRequest(), tool.DatabaseToolConf(), launch_data_storage=tool.DatabaseLaunchStorage()
+            launch_id, FlaskRequest(), DatabaseToolConf(), launch_data_storage=DatabaseLaunchStorage()
         )
         settings = message.get_launch_data().get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")
         deep_link = message.get_deep_link()

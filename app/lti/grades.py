@@ -6,7 +6,8 @@ transaction, so the grade is saved with the progress or not at all, and a second
 attempt is impossible. `alliance lti send` (or `alliance worker`) sends what is due: it leases rows like
 the statement outbox, fetches a token with a client-credentials assertion (pylti1p3), posts the score
 to the link's line item, and marks the row sent, refused (the platform said no: kept for a person), or
-failed with a later try (doubling from LTI_RETRY_BASE seconds up to LTI_RETRY_MAX).
+failed with a later try (doubling from LTI_RETRY_BASE seconds up to LTI_RETRY_MAX). Queueing needs
+no pylti1p3; sending imports it (and requests) when it runs (app/lti/protocol.py).
 """
 
 import secrets
@@ -14,13 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import requests
 from flask import current_app
-from pylti1p3.assignments_grades import AssignmentsGradesService
-from pylti1p3.exception import LtiException, LtiServiceException
-from pylti1p3.grade import Grade
-from pylti1p3.service_connector import ServiceConnector
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from app.content import catalog
 from app.extensions import db
@@ -48,21 +44,30 @@ def _settings() -> dict:
 # --- queueing, inside the learner's transaction
 
 
+#: The graded links a step of progress may concern, built once with bound parameters: every
+#: submission runs it, and building it cost more than running it.
+_LINKS_FOR = (
+    select(LtiLink)
+    .join(LtiContext, LtiContext.id == LtiLink.context_id)
+    .join(
+        CohortMember,
+        and_(CohortMember.cohort_id == LtiContext.cohort_id, CohortMember.user_id == bindparam("links_user")),
+    )
+    .join(LtiPlatform, LtiPlatform.id == LtiLink.platform_id)
+    .join(LtiAccount, and_(LtiAccount.issuer == LtiPlatform.issuer, LtiAccount.user_id == bindparam("links_user")))
+    .where(
+        CohortMember.removed_at.is_(None),
+        or_(
+            and_(LtiLink.kind == bindparam("links_kind"), LtiLink.item_ref == bindparam("links_ref")),
+            LtiLink.kind == "course",
+        ),
+    )
+)
+
+
 def _links_for(user_id: int, kind: str, ref: str) -> list[LtiLink]:
     """The graded links this progress may concern: same item, or any course, in a cohort the learner is in."""
-    return list(
-        db.session.scalars(
-            select(LtiLink)
-            .join(LtiContext, LtiContext.id == LtiLink.context_id)
-            .join(CohortMember, and_(CohortMember.cohort_id == LtiContext.cohort_id, CohortMember.user_id == user_id))
-            .join(LtiPlatform, LtiPlatform.id == LtiLink.platform_id)
-            .join(LtiAccount, and_(LtiAccount.issuer == LtiPlatform.issuer, LtiAccount.user_id == user_id))
-            .where(
-                CohortMember.removed_at.is_(None),
-                or_(and_(LtiLink.kind == kind, LtiLink.item_ref == ref), LtiLink.kind == "course"),
-            )
-        )
-    )
+    return list(db.session.scalars(_LINKS_FOR, {"links_user": user_id, "links_kind": kind, "links_ref": ref}))
 
 
 def queue_for_progress(progress: hooks.Progress) -> None:
@@ -118,40 +123,11 @@ def register() -> None:
 # --- sending
 
 
-class _TimedSession(requests.Session):
-    """A requests session whose every call has a timeout (pylti1p3 sets none)."""
+def connector(platform: LtiPlatform, timeout: float = 10):
+    """A service connector for a platform's registration (an app.lti.protocol.Connector)."""
+    from app.lti.protocol import Connector, TimedSession
 
-    def __init__(self, timeout: float):
-        super().__init__()
-        self.timeout = timeout
-        self.headers["User-Agent"] = "Alliance LTI tool"
-
-    def request(self, *args, **kwargs):
-        """Send with the session's timeout unless one is given."""
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(*args, **kwargs)
-
-
-class Connector(ServiceConnector):
-    """pylti1p3's service connector, caching platform tokens per registration (issuer, client id) and scopes."""
-
-    tokens: dict[str, tuple[str, datetime]] = {}
-
-    def _key(self, scope_key: str) -> str:
-        return f"{self._registration.get_client_id()}|{scope_key}"
-
-    def _get_cached_access_token(self, scope_key: str):
-        found = self.tokens.get(self._key(scope_key))
-        return found[0] if found and found[1] > utcnow() else None
-
-    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
-        # A minute's margin, so a token is never used as it expires.
-        self.tokens[self._key(scope_key)] = (access_token, utcnow() + timedelta(seconds=max(0, float(expires_in) - 60)))
-
-
-def connector(platform: LtiPlatform, timeout: float = 10) -> Connector:
-    """A service connector for a platform's registration."""
-    return Connector(registration_for(platform), _TimedSession(timeout))
+    return Connector(registration_for(platform), TimedSession(timeout))
 
 
 @dataclass
@@ -204,7 +180,9 @@ def _settle(token: str, score_id: int, **values) -> None:
     )
 
 
-def _grade(score: LtiScore, sub: str) -> Grade:
+def _grade(score: LtiScore, sub: str):
+    from pylti1p3.grade import Grade
+
     return (
         Grade()
         .set_score_given(score.score_given)
@@ -218,6 +196,10 @@ def _grade(score: LtiScore, sub: str) -> Grade:
 
 def _post(score: LtiScore, link: LtiLink, platform: LtiPlatform, sub: str, timeout: float) -> tuple[str, str | None]:
     """Post one score; ("sent" | "refused" | "failed", error)."""
+    import requests
+    from pylti1p3.assignments_grades import AssignmentsGradesService
+    from pylti1p3.exception import LtiException, LtiServiceException
+
     if not link.lineitem_url:
         return "failed", f"“{link.title}” has no grade column (line item) yet: it comes with the link's next launch."
     scopes = link.ags_scopes.split() or list(SCOPES)

@@ -11,10 +11,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
-from pylti1p3.registration import Registration
+
+# cryptography and pylti1p3 are imported in the functions that use them: building the app loads neither.
 
 CURRENT = "lti_key.pem"
 PREVIOUS = "lti_key.previous.pem"
@@ -26,6 +25,9 @@ class KeyFileError(Exception):
 
 
 def _new_private_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -64,6 +66,8 @@ def private_pem() -> str:
 @functools.lru_cache(maxsize=8)
 def public_pem(private: str) -> str:
     """The public half of a private key, as PEM (remembered: reading an RSA key costs tens of milliseconds)."""
+    from cryptography.hazmat.primitives import serialization
+
     try:
         key = serialization.load_pem_private_key(private.encode(), password=None)
     except ValueError as exc:
@@ -79,6 +83,8 @@ def public_pem(private: str) -> str:
 
 def jwks() -> dict:
     """The public key set platforms verify Alliance's signatures with: the current key, then the previous one."""
+    from pylti1p3.registration import Registration
+
     keys = [Registration.get_jwk(public_pem(private_pem()))]
     previous = _folder() / PREVIOUS
     if previous.is_file():
@@ -88,6 +94,8 @@ def jwks() -> dict:
 
 def rotate() -> str:
     """Make a new current key; the old one stays published as the previous key. Returns the new key's id."""
+    from pylti1p3.registration import Registration
+
     folder = _folder()
     current = folder / CURRENT
     private_pem()  # a first rotation on a new instance still leaves a previous key to publish

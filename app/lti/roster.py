@@ -4,14 +4,12 @@ The members come from the platform with pylti1p3 (a client-credentials token, ev
 membership container). Each active member is found or made by (issuer, user id) exactly as a launch
 would: learners join the cohort; instructors are listed but not made co-educators (they become so
 by launching, which is their own act). Members the platform marks inactive are skipped; nobody is
-removed by a sync.
+removed by a sync. pylti1p3 and requests are imported when a sync runs, not when the app is built: the
+cohort page asks `context_of` only.
 """
 
 from dataclasses import dataclass, field
 
-import requests
-from pylti1p3.exception import LtiException
-from pylti1p3.names_roles import NamesRolesProvisioningService
 from sqlalchemy import select
 
 from app.extensions import db
@@ -48,6 +46,10 @@ def context_of(cohort_id: int) -> tuple[LtiContext, LtiPlatform] | None:
 
 def fetch_members(context: LtiContext, platform: LtiPlatform, timeout: float = 10) -> list[dict]:
     """Every member of the platform's course, all pages."""
+    import requests
+    from pylti1p3.exception import LtiException
+    from pylti1p3.names_roles import NamesRolesProvisioningService
+
     if not context.memberships_url:
         raise RosterError(
             f"{platform.name} has not offered this course's roster to Alliance. Launch Alliance from the course "

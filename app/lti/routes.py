@@ -2,15 +2,14 @@
 
 Platforms post to /lti/login and /lti/launch from another site, so those carry no CSRF token: the
 OIDC state (a cookie set at login) and the nonce (kept in the database, usable once) do that job,
-checked by pylti1p3 with the platform's signature, issuer, deployment and expiry.
+checked by pylti1p3 with the platform's signature, issuer, deployment and expiry. pylti1p3 is imported by
+the endpoints when they run, never when the app is built (app/lti/protocol.py).
 """
 
 from datetime import timedelta
 
 from flask import flash, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
-from pylti1p3.exception import LtiException, OIDCException
 from werkzeug.exceptions import Forbidden
 
 from app.auth.routes import sign_in_as
@@ -18,7 +17,6 @@ from app.content import catalog
 from app.errors import not_found, refuse
 from app.extensions import csrf, db
 from app.lti import bp, frames, keys, launches, roster, tool
-from app.lti.grades import _TimedSession
 from app.services import accounts, cohorts
 
 #: How long a login's nonce and a deep linking launch are kept (the picker may stay open a while).
@@ -51,8 +49,13 @@ def refused(detail: str, status: int = 400, platform_name: str | None = None):
 @csrf.exempt
 def login():
     """OIDC login initiation: check the platform is registered, then send the browser back to it with state and nonce."""
-    oidc = FlaskOIDCLogin(FlaskRequest(), tool.DatabaseToolConf())
-    oidc.set_launch_data_storage(tool.DatabaseLaunchStorage())
+    from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
+    from pylti1p3.exception import LtiException, OIDCException
+
+    from app.lti.protocol import DatabaseLaunchStorage, DatabaseToolConf
+
+    oidc = FlaskOIDCLogin(FlaskRequest(), DatabaseToolConf())
+    oidc.set_launch_data_storage(DatabaseLaunchStorage())
     oidc.set_launch_data_lifetime(LAUNCH_LIFETIME)
     try:
         response = oidc.redirect(tool.site_url("/lti/launch"))
@@ -67,11 +70,16 @@ def login():
 @csrf.exempt
 def launch():
     """A platform's signed launch: verify it, then open the linked item (or the deep linking picker)."""
+    from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
+    from pylti1p3.exception import LtiException, OIDCException
+
+    from app.lti.protocol import DatabaseLaunchStorage, DatabaseToolConf, TimedSession
+
     message = FlaskMessageLaunch(
         FlaskRequest(),
-        tool.DatabaseToolConf(),
-        launch_data_storage=tool.DatabaseLaunchStorage(),
-        requests_session=_TimedSession(10),
+        DatabaseToolConf(),
+        launch_data_storage=DatabaseLaunchStorage(),
+        requests_session=TimedSession(10),
     )
     message.set_launch_data_lifetime(LAUNCH_LIFETIME)
     try:

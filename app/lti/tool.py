@@ -3,7 +3,9 @@
 pylti1p3 does the protocol (OIDC login, launch validation, deep linking responses, service tokens);
 this module only tells it where things are. Protocol state lives in `lti_state`, not in the session
 cookie, so it works whichever worker a request reaches: a login's nonce is used once (checking it
-deletes it, so a replayed launch is refused), a deep linking launch is kept for the picker.
+deletes it, so a replayed launch is refused), a deep linking launch is kept for the picker. The classes
+pylti1p3 calls back (tool configuration, launch storage) are in app/lti/protocol.py, imported only when
+a protocol route runs, so building the app loads no pylti1p3.
 """
 
 import json
@@ -11,15 +13,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from pylti1p3.deployment import Deployment
-from pylti1p3.launch_data_storage.base import LaunchDataStorage
-from pylti1p3.registration import Registration
-from pylti1p3.tool_config.abstract import ToolConfAbstract
 from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.lti import keys
-from app.models import LtiDeployment, LtiPlatform, LtiState
+from app.models import LtiPlatform, LtiState
 from app.models.types import utcnow
 from app.services import sql
 
@@ -58,8 +56,10 @@ def origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
-def registration_for(platform: LtiPlatform) -> Registration:
+def registration_for(platform: LtiPlatform):
     """pylti1p3's registration object for a platform, signed with the tool's current key."""
+    from pylti1p3.registration import Registration  # pylti1p3 loads when a protocol route runs (app/lti/protocol.py)
+
     private = keys.private_pem()
     registration = (
         Registration()
@@ -83,44 +83,6 @@ def find_platform(issuer: str, client_id: str | None) -> LtiPlatform | None:
         return db.session.scalar(query.where(LtiPlatform.client_id == client_id))
     found = db.session.scalars(query.limit(2)).all()
     return found[0] if len(found) == 1 else None
-
-
-class DatabaseToolConf(ToolConfAbstract):
-    """Registrations and deployments from `lti_platform` and `lti_deployment`; an issuer may have several clients."""
-
-    def check_iss_has_one_client(self, iss: str) -> bool:
-        """Never: every registration is found by issuer and client id."""
-        return False
-
-    def check_iss_has_many_clients(self, iss: str) -> bool:
-        """Always: see check_iss_has_one_client."""
-        return True
-
-    def find_registration_by_issuer(self, iss, *args, **kwargs):
-        """The issuer's only registration (pylti1p3's older interface)."""
-        platform = find_platform(iss, None)
-        return registration_for(platform) if platform else None
-
-    def find_registration_by_params(self, iss, client_id, *args, **kwargs):
-        """The registration for this issuer and client id (None when unknown)."""
-        platform = find_platform(iss, client_id)
-        return registration_for(platform) if platform else None
-
-    def find_deployment(self, iss, deployment_id):
-        """A deployment of the issuer's only registration."""
-        return self.find_deployment_by_params(iss, deployment_id, None)
-
-    def find_deployment_by_params(self, iss, deployment_id, client_id, *args, **kwargs):
-        """The deployment if the registration knows it, else None (the launch is then refused)."""
-        platform = find_platform(iss, client_id)
-        if platform is None or not isinstance(deployment_id, str):
-            return None
-        known = db.session.scalar(
-            select(LtiDeployment.id).where(
-                LtiDeployment.platform_id == platform.id, LtiDeployment.deployment_id == deployment_id
-            )
-        )
-        return Deployment().set_deployment_id(deployment_id) if known else None
 
 
 _put_state = sql.Upsert(
@@ -152,27 +114,3 @@ def take_state(key: str) -> bool:
 def forget_expired() -> int:
     """Delete protocol state past its time (logins never finished, pickers abandoned)."""
     return len(db.session.execute(delete(LtiState).where(LtiState.expires_at < utcnow()).returning(LtiState.key)).all())
-
-
-class DatabaseLaunchStorage(LaunchDataStorage):
-    """pylti1p3's launch data storage over `lti_state`; `check_value` (used only for nonces) consumes the value."""
-
-    def get_session_cookie_name(self):
-        """No session cookie: keys are random (nonces, launch ids), so they need no per-browser prefix."""
-        return None
-
-    def can_set_keys_expiration(self) -> bool:
-        """Keys do expire."""
-        return True
-
-    def get_value(self, key):
-        """The value, or None."""
-        return get_state(self._prepare_key(key))
-
-    def set_value(self, key, value, exp=None) -> None:
-        """Keep a value for `exp` seconds (two hours when not given)."""
-        put_state(self._prepare_key(key), value, timedelta(seconds=exp) if exp else DEFAULT_LIFETIME)
-
-    def check_value(self, key) -> bool:
-        """Whether a nonce was issued by this tool and not yet used; using it here deletes it."""
-        return take_state(self._prepare_key(key))

@@ -1,13 +1,15 @@
 """Posting statements to an external Learning Record Store (xAPI 1.0.3), and what its answer means.
 
 No database here: the outbox sender (app.services.records) decides what to do with each answer.
+requests is imported when a client is made (by the sender, not by building the app: most sites send nothing).
 """
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 #: The answers a sender acts on: stored; already stored under that id; refused for good; try later.
 SENT, DUPLICATE, REFUSED, RETRY = "sent", "duplicate", "refused", "retry"
@@ -45,7 +47,9 @@ def classify(status: int, body: str) -> Answer:
 class Client:
     """An LRS's statements resource, reached with HTTP basic auth and a timeout on every call."""
 
-    def __init__(self, endpoint: str, key: str, secret: str, timeout: float, session: requests.Session | None = None):
+    def __init__(self, endpoint: str, key: str, secret: str, timeout: float, session: "requests.Session | None" = None):
+        import requests
+
         self.url = endpoint.rstrip("/") + "/statements"
         self.auth = (key, secret) if key or secret else None
         self.timeout = timeout
@@ -53,6 +57,8 @@ class Client:
 
     def post(self, statements: list[dict[str, Any]]) -> Answer:
         """POST a JSON array of statements; never raises for network trouble (that is an Answer to retry)."""
+        import requests
+
         try:
             response = self.session.post(
                 self.url,

@@ -10,7 +10,6 @@ Cyrillic "а" among Latin letters). `canonical` writes an address the one way it
 import unicodedata
 
 import idna
-from confusable_homoglyphs import categories, confusables
 
 #: Characters that change the direction text is shown in (Unicode's bidirectional controls).
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -27,6 +26,10 @@ def _shown(char: str) -> str:
 def _lookalike(part: str) -> tuple[str, str, str, str] | None:
     """In one part of an address (the name, or a domain label), a letter passing for one of another
     alphabet used in the same part: (letter, its alphabet, the letter it looks like, that alphabet)."""
+    # Imported here, not with the module: its look-alike table is about 6 MB in every worker, and only
+    # the forms that take a new address ask.
+    from confusable_homoglyphs import categories, confusables
+
     scripts = set(categories.unique_aliases(part)) - _SHARED_SCRIPTS
     if len(scripts) < 2:
         return None

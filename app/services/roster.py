@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -174,6 +173,8 @@ def _email_problem(email: str) -> str | None:
     confusing = addresses.problem(email)
     if confusing:
         return confusing
+    from email_validator import EmailNotValidError, validate_email  # here: only an import of a class list needs it
+
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -1,12 +1,14 @@
-"""A bank's questions as quiz YAML: what maps, what the author must fill in, and what cannot come across."""
+"""A bank's questions as quiz YAML: what maps, what the author must fill in, and what cannot come across.
+
+lxml and markdownify (with BeautifulSoup) are imported when a bank is converted, not when the app is
+built: the authoring pages import this module, and most requests never convert anything.
+"""
 
 import re
 from dataclasses import dataclass, field
 from html import escape
 
-import lxml.html
 import yaml
-from markdownify import markdownify
 
 from app.exchange.banks import mapping
 from app.exchange.banks.bank import Bank, Question, Text
@@ -39,6 +41,8 @@ def to_markdown(text: Text | None, inline: bool = False) -> str:
     """The text as our Markdown (one line when `inline`); Markdown from the bank is kept as written."""
     if text is None or not text.text.strip():
         return ""
+    from markdownify import markdownify
+
     source = (
         text.text if text.format == "markdown" else markdownify(_html(text), heading_style="ATX", bullets="-").strip()
     )
@@ -56,6 +60,9 @@ def _vignette(stem: Text) -> tuple[dict | None, Text]:
     """The vignette our export writes at the top of a stem, and the stem left after it (the prompt)."""
     if stem.format not in ("html", "moodle") or not stem.text.strip():
         return None, stem
+    import lxml.etree
+    import lxml.html
+
     try:
         parts = lxml.html.fragments_fromstring(stem.text)
     except (lxml.etree.ParserError, ValueError):

@@ -1,14 +1,24 @@
-"""Reading a Moodle XML file into a bank: the fields Moodle's own import reads, and nothing fetched or expanded."""
+"""Reading a Moodle XML file into a bank: the fields Moodle's own import reads, and nothing fetched or expanded.
 
-from lxml import etree
+lxml is imported when a file is read, not when the app is built (the authoring pages import this module).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from app.exchange.banks.bank import Bank, BankError, Option, Question, Text
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 #: Moodle's names for its text formats, as ours.
 _FORMATS = {"html": "html", "moodle_auto_format": "moodle", "plain_text": "plain", "markdown": "markdown"}
 
 
 def _parser() -> etree.XMLParser:
+    from lxml import etree
+
     # No entity is expanded, no DTD loaded and nothing fetched: a bank is data, never instructions.
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -62,6 +72,8 @@ def _question(element: etree._Element) -> Question:
 
 def read(data: bytes) -> Bank:
     """A Moodle XML file's bytes as a bank; raise BankError, saying why, for anything else."""
+    from lxml import etree
+
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
