@@ -369,7 +369,7 @@ def test_when_stations_are_required_a_completed_course_waits_for_them(app, db, a
     assert len(certificates(db, world.student.id)) == 1
 
 
-@pytest.mark.parametrize("value", ["2", "two"])
+@pytest.mark.parametrize("value", ["2", "two", "²"])  # "²" passes str.isdigit() but not int()
 def test_a_stations_setting_that_cannot_work_stops_the_app_with_advice(app_settings, monkeypatch, value):
     from app import create_app
     from app.config import ConfigError

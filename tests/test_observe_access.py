@@ -87,6 +87,12 @@ CASES = [
         "POST",
         mine(redirect_to(lambda w: f"/observe/stations/{w['station_id']}")),
     ),
+    Case("/observe/stations/<int:station_id>/delete", "GET", mine(page(lambda w: f"Delete “{STATION}”?"))),
+    Case(
+        "/observe/stations/<int:station_id>/delete",
+        "POST",
+        mine(redirect_to(lambda w: f"/observe/cohorts/{w['cohort_id']}/stations")),
+    ),
     Case(
         "/observe/stations/<int:station_id>/students/<int:user_id>/rate",
         "GET",

@@ -38,7 +38,7 @@ def _teach_guard() -> None:
 def _settings() -> dict:
     """This area's settings from the environment (see docs/credentials.md)."""
     stations = (os.environ.get("ALLIANCE_CERTIFICATE_OBSERVED_STATIONS") or "0").strip()
-    if not stations.isdigit():
+    if not (stations.isascii() and stations.isdigit()):
         raise ValueError(
             f"ALLIANCE_CERTIFICATE_OBSERVED_STATIONS must be a whole number (0 for none), not {stations!r}."
         )

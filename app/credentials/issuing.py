@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import selectinload
 
 from app.content import Catalog, catalog
@@ -104,19 +104,28 @@ def _candidates(user_ids: Iterable[int] | None, item: tuple[str, str] | None = N
 
 def _issue_earned(user: User, candidates: list[tuple[int, int]], found: Catalog) -> list[int]:
     """Issue a certificate for each candidate course (course id, cohort id) the learner has completed."""
-    cohort_of: dict[int, int] = {}
+    cohorts_of: dict[int, list[int]] = {}
     for course_id, cohort_id in candidates:
-        cohort_of.setdefault(course_id, cohort_id)  # the first cohort (lowest id) it is assigned through
+        cohorts_of.setdefault(course_id, []).append(cohort_id)  # lowest cohort id first
     wanted = list(
-        db.session.scalars(select(Course).options(selectinload(Course.items)).where(Course.id.in_(cohort_of)))
+        db.session.scalars(select(Course).options(selectinload(Course.items)).where(Course.id.in_(cohorts_of)))
     )
     issued = []
     for course_id, standing in courses.statuses(user.id, wanted, found).items():
-        if not standing.is_complete or not requirements.stations_met(user.id, cohort_of[course_id]):
+        if not standing.is_complete:
             continue
-        if issue(user, standing.course, cohort_of[course_id], found):
+        # The first cohort it is assigned through whose stations the learner has passed (any, when none are asked).
+        through = next((c for c in cohorts_of[course_id] if requirements.stations_met(user.id, c)), None)
+        if through is not None and issue(user, standing.course, through, found):
             issued.append(course_id)
     return issued
+
+
+#: `_candidates` for one learner and one item, built once with bound parameters: every step of
+#: progress runs it, and building it cost more than running it.
+_EARNABLE = _candidates(None, (bindparam("earn_kind"), bindparam("earn_ref"))).where(
+    CohortMember.user_id == bindparam("earn_user")
+)
 
 
 def on_progress(progress: hooks.Progress) -> None:
@@ -125,8 +134,29 @@ def on_progress(progress: hooks.Progress) -> None:
     One query when no such course waits for a certificate (the usual case); otherwise two more for the
     learner's standing, whatever the number of courses.
     """
-    item = ("module", progress.ref.split("/", 1)[0]) if progress.kind == "lesson" else (progress.kind, progress.ref)
-    rows = db.session.execute(_candidates([progress.user_id], item)).all()
+    if progress.kind == "station":
+        return on_station(progress)
+    kind, ref = ("module", progress.ref.split("/", 1)[0]) if progress.kind == "lesson" else (progress.kind, progress.ref)
+    rows = db.session.execute(_EARNABLE, {"earn_user": progress.user_id, "earn_kind": kind, "earn_ref": ref}).all()
+    if rows:
+        user = db.session.get(User, progress.user_id)
+        _issue_earned(user, [(course_id, cohort_id) for _uid, course_id, cohort_id in rows], catalog())
+    db.session.flush()
+
+
+def on_station(progress: hooks.Progress) -> None:
+    """After a station's ratings are released (or a staff rating lands at a released one; `ref`: the station id).
+
+    Where the site asks for passed stations, issue what the learner's completed courses assigned through
+    the station's cohort now earn, in the transaction of the release; where it asks for none, a station
+    changes nothing (the course's own completion issued the certificate).
+    """
+    if not requirements.required():
+        return
+    cohort_id = requirements.cohort_of_station(progress.ref)
+    if cohort_id is None:
+        return
+    rows = db.session.execute(_candidates([progress.user_id]).where(Assignment.cohort_id == cohort_id)).all()
     if rows:
         user = db.session.get(User, progress.user_id)
         _issue_earned(user, [(course_id, cohort_id) for _uid, course_id, cohort_id in rows], catalog())

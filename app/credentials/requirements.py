@@ -4,15 +4,19 @@ The setting ALLIANCE_CERTIFICATE_OBSERVED_STATIONS (CERTIFICATE_OBSERVED_STATION
 number of observed stations (OSCE-style observed consultations, app/observe) a learner must have passed in
 the cohort the course is assigned through before its certificate is issued. The observations area
 answers through `app.observe.services.results.passed_stations(user_id, cohort_id, catalog)` (released
-stations the learner passed on staff ratings); this module is the one seam between the two areas. Stations passed after the course was completed are picked up by `alliance credentials issue
---missing` (no progress hook runs when an observation is rated).
+stations the learner passed on staff ratings); this module is the one seam between the two areas. A station
+passed after the course was completed issues the certificate when its ratings are released (or when a staff
+rating lands at, or a lower pass mark is adopted for, a released station): the observations area announces
+progress of kind "station" (ref: the station id) in that transaction, and `issuing.on_station` answers it.
 """
 
 import importlib
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.content import catalog
+from app.extensions import db
 
 
 class StationsUnavailable(RuntimeError):
@@ -49,3 +53,12 @@ def stations_met(user_id: int, cohort_id: int) -> bool:
         return True
     passed_stations = _passed_stations()
     return passed_stations is not None and len(passed_stations(user_id, cohort_id, catalog())) >= needed
+
+
+def cohort_of_station(ref: str) -> int | None:
+    """The cohort of the station a "station" progress step names (its id as text); None if there is none."""
+    from app.models import Station
+
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 18:
+        return None
+    return db.session.scalar(select(Station.cohort_id).where(Station.id == int(ref)))

@@ -1,6 +1,7 @@
 """The rating page every rater but the patient uses: staff, a student rating themself, a peer.
 
-One screen; without JavaScript "Save" keeps a draft and "Submit" sends it once; with it
+One screen; without JavaScript "Save" keeps a draft and "Submit" sends it once ("Reopen" makes a
+submitted rating a draft again for its rater, until the station is released); with it
 (static/js/station.js) the form is saved shortly after every change (`action=autosave`, answered
 with JSON) and a timer counts the station's minutes down.
 """
@@ -22,6 +23,8 @@ def handle_rating(station: Station, form: ObservationForm, student: User, role: 
     entered = None
     if request.method == "POST":
         action = request.form.get("action", "save")
+        if action == "reopen":
+            return _reopen(observation, station, student)
         entered = ratings.read(form, role, request.form)
         if observation is not None and observation.submitted_at is not None:
             if action == "autosave":
@@ -64,3 +67,19 @@ def handle_rating(station: Station, form: ObservationForm, student: User, role: 
         problems=problems,
         back=back,
     ), status
+
+
+def _reopen(observation, station: Station, student: User):
+    """Make the rater's submitted rating a draft again (until release) and show it for changing."""
+    if observation is None:
+        flash("There is no rating of yours here to reopen yet.", "warning")
+        return redirect(request.path)
+    try:
+        ratings.reopen(observation, station)
+    except ratings.RatingError as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        whom = "yourself" if student.id == current_user.id else student.display_name
+        flash(f"Your rating of {whom} is a draft again: change it, then submit it.", "success")
+    return redirect(request.path)

@@ -164,6 +164,22 @@ def release(station_id: int):
     return redirect(url_for(".station", station_id=station.id))
 
 
+@bp.route("/stations/<int:station_id>/delete", methods=["GET", "POST"])
+def delete_station(station_id: int):
+    """GET: what deleting the station would delete, and a button to confirm; POST: delete it."""
+    station, cohort, role, _form = _station_or_404(station_id)
+    _educator_only(role)
+    if request.method == "GET":
+        return render_template(
+            "observe/delete_station.html", station=station, cohort=cohort, holdings=stations.holdings(station)
+        )
+    title = station.title
+    stations.delete(station)
+    db.session.commit()
+    flash(f"Station “{title}” was deleted with every rating given at it.", "success")
+    return redirect(url_for(".cohort_stations", cohort_id=cohort.id))
+
+
 @bp.route("/stations/<int:station_id>/students/<int:user_id>/rate", methods=["GET", "POST"])
 def rate(station_id: int, user_id: int):
     """Rate a student on the station's form: one screen, save as you go, submit once."""

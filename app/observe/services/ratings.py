@@ -6,18 +6,23 @@ reported, never stored. A learning event (xAPI "observed") is written for each s
 but only once the station is released, so a learner's own records never show a rating early.
 """
 
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.content.observations import GLOBAL_RATINGS, ObservationForm, score
 from app.extensions import db
 from app.models import Observation, Station
+from app.models.observation import STAFF_ROLES
 from app.models.types import utcnow
+from app.observe.services import stations
 from app.services import events
 
 COMMENT_LIMIT = 2000
+#: A point of a scale as a form sends it: a few ASCII digits, perhaps negative.
+_POINT = re.compile(r"-?[0-9]{1,3}")
 
 
 class RatingError(ValueError):
@@ -41,7 +46,8 @@ def read(form: ObservationForm, role: str, data) -> Entered:
     for item in form.items_for(role):
         raw = (data.get(f"mark-{item.id}") or "").strip()
         if raw:
-            value = int(raw) if raw.lstrip("-").isdigit() and len(raw) < 4 else None
+            # ASCII digits only: str.isdigit() also accepts "¹" and "٣", which int() refuses or reads.
+            value = int(raw) if _POINT.fullmatch(raw) else None
             if value is None or not item.scale.accepts(value):
                 entered.problems.append(f"“{item.text}” was given a mark that is not on its scale; choose one again.")
             else:
@@ -52,7 +58,7 @@ def read(form: ObservationForm, role: str, data) -> Entered:
     if role != "patient":
         raw = (data.get("global") or "").strip()
         if raw:
-            if raw.isdigit() and int(raw) < len(GLOBAL_RATINGS):
+            if _POINT.fullmatch(raw) and 0 <= int(raw) < len(GLOBAL_RATINGS):
                 entered.global_rating = int(raw)
             else:
                 entered.problems.append("The global rating must be one of the five on the form.")
@@ -146,6 +152,32 @@ def submit(observation: Observation, station: Station, form: ObservationForm, pa
     db.session.refresh(observation)
     if station.released_at is not None:
         record_events([observation], form)
+        if observation.rater_role in STAFF_ROLES:
+            stations.announce(station, [observation.student_id])
+
+
+def reopen(observation: Observation, station: Station) -> None:
+    """Make a submitted rating a draft again, for its rater to change, while the station is unreleased; flushes.
+
+    After release the students have seen it (and its learning event is recorded), so it stays as it is.
+    The total and result are cleared and fixed again at the next submission.
+    """
+    if observation.rater_role == "patient":
+        raise RatingError("A patient's answers cannot be reopened: their link works once.")
+    if observation.submitted_at is None:
+        raise RatingError("This rating is not submitted; it can be changed as it is.")
+    released = exists().where(Station.id == observation.station_id, Station.released_at.is_not(None))
+    reopened = db.session.execute(
+        update(Observation)
+        .where(Observation.id == observation.id, Observation.submitted_at.is_not(None), ~released)
+        .values(submitted_at=None, total=None, is_passed=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(observation)
+    if reopened != 1 and observation.submitted_at is not None:
+        raise RatingError(
+            "The ratings of this station have been released, so a submitted rating can no longer be changed."
+        )
 
 
 def record_events(observations: list[Observation], form: ObservationForm) -> None:

@@ -1,13 +1,17 @@
 """Stations: an observation form set for a cohort, and who may see or rate at it."""
 
-from sqlalchemy import exists, select
+from dataclasses import dataclass
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import exists, func, select
 
 from app.content.observations import ObservationForm, default_pass_total
 from app.extensions import db
-from app.models import Cohort, CohortMember, Station, User
+from app.models import Cohort, CohortMember, Observation, PatientLink, Station, User
+from app.models.observation import STAFF_ROLES
 from app.models.types import MAX_ID, utcnow
 from app.observe.services import access
-from app.services import cohorts
+from app.services import cohorts, hooks
 
 
 class StationError(ValueError):
@@ -96,12 +100,76 @@ def set_peer(station: Station, allowed: bool) -> None:
 
 
 def release(station: Station) -> bool:
-    """Show the station's ratings to the students rated; False if already released; flushes."""
+    """Show the station's ratings to the students rated; False if already released; flushes.
+
+    Each student with a submitted staff rating here is announced as progress (kind "station"), in this
+    transaction: a certificate waiting only for this station is issued with the release.
+    """
     if station.released_at is not None:
         return False
     station.released_at = utcnow()
     db.session.flush()
+    announce(station, staff_rated(station.id))
     return True
+
+
+def staff_rated(station_id: int) -> list[int]:
+    """The students with at least one submitted educator's or examiner's rating at the station."""
+    return list(
+        db.session.scalars(
+            select(Observation.student_id)
+            .where(
+                Observation.station_id == station_id,
+                Observation.rater_role.in_(STAFF_ROLES),
+                Observation.submitted_at.is_not(None),
+            )
+            .distinct()
+            .order_by(Observation.student_id)
+        )
+    )
+
+
+def announce(station: Station, student_ids: list[int]) -> None:
+    """Tell other areas (credentials) that these students' results at a released station may have changed."""
+    if station.released_at is None:
+        return  # an unreleased station counts for nothing yet
+    for student_id in student_ids:
+        hooks.progress_made(hooks.Progress(student_id, "station", str(station.id)))
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What deleting a station deletes with it, counted for the confirmation page."""
+
+    submitted: int
+    drafts: int
+    students: int
+    patient_links: int
+
+
+def holdings(station: Station) -> Holdings:
+    """Count the station's ratings (submitted and drafts), the students rated and its patients' links."""
+    submitted, drafts, students = db.session.execute(
+        select(
+            func.count(Observation.submitted_at),
+            func.count() - func.count(Observation.submitted_at),
+            func.count(Observation.student_id.distinct()),
+        ).where(Observation.station_id == station.id)
+    ).one()
+    links = db.session.scalar(select(func.count()).where(PatientLink.station_id == station.id))
+    return Holdings(submitted or 0, drafts or 0, students or 0, links or 0)
+
+
+def delete(station: Station) -> None:
+    """Delete the station with every rating given at it and its patients' links; flushes.
+
+    Learning events ("observed") already recorded at release stay in the learners' records, and
+    certificates already issued stay valid: deleting a station does not undo what it evidenced.
+    """
+    db.session.execute(sql_delete(Observation).where(Observation.station_id == station.id))
+    db.session.execute(sql_delete(PatientLink).where(PatientLink.station_id == station.id))
+    db.session.delete(station)
+    db.session.flush()
 
 
 def pass_total(station: Station, form: ObservationForm) -> float:
@@ -115,3 +183,4 @@ def set_pass_total(station: Station, value: float, form: ObservationForm) -> Non
         raise StationError(f"A pass mark must lie between 0 and {form.max_score}, the form's highest total.")
     station.pass_total = round(value, 2)
     db.session.flush()
+    announce(station, staff_rated(station.id))  # a lower pass mark may pass a student at a released station
