@@ -12,10 +12,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import config, db_safety
+from app import config, db_safety, ondemand
 from app.content import content_dirs, load_once
 from app.converters import IdConverter
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager
 from app.paths import shipped
 
 
@@ -102,8 +102,9 @@ def _is_personal(response) -> bool:
 
 def _security_headers(response):
     """Add the security headers every response carries, and keep personal pages out of every cache."""
-    for name, value in _SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # One pass over the response's headers, not one per header added (each setdefault scans them all).
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend([(name, value) for name, value in _SECURITY_HEADERS.items() if name.lower() not in present])
     if current_app.config["BEHIND_PROXY"]:
         response.headers.setdefault("Strict-Transport-Security", _HSTS)
     if "no-store" not in response.headers.get("Cache-Control", "") and _is_personal(response):
@@ -124,7 +125,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     # First of all: an oversized body is refused before the CSRF check or anything else reads it.
     app.before_request(_refuse_oversized_body)
-    app.extensions["alliance.catalog"] = load_once(content_dirs(app.config["CONTENT_DIRS"]))
+    # Parsed once per process; a cold start reads it from the instance folder when nothing changed (app/content/cache.py).
+    app.extensions["alliance.catalog"] = load_once(
+        content_dirs(app.config["CONTENT_DIRS"]), Path(app.instance_path) / "cache"
+    )
 
     if app.config["BEHIND_PROXY"]:
         # Trust one proxy's X-Forwarded-For/-Proto, so redirects and secure cookies see https.
@@ -141,18 +145,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         # SQLite: the WAL's checkpoints, truncation and limit (its pragmas follow the limit).
         db_safety.bound_wal(db.engine, app.config["SQLITE_WAL_MAX_BYTES"])
-    migrate.init_app(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)
+    # Flask-Migrate (and Alembic) are imported when a migration or `alliance db` runs, never in a server's start.
+    ondemand.init_migrate(app, db, directory=str(shipped("migrations")), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app import admin, auth, errors, learn, public, teach, templating
+    from app import admin, auth, author, credentials, errors, learn, lti, observe, public, teach, templating
+    from app.exchange.scorm import routes as scorm
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(learn.bp, url_prefix="/learn")
     app.register_blueprint(teach.bp, url_prefix="/teach")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(scorm.bp, url_prefix="/teach")  # SCORM packages of a module (docs/scorm.md)
+    app.register_blueprint(lti.bp, url_prefix="/lti")  # LTI 1.3 tool (docs/lti.md)
+    app.register_blueprint(author.bp, url_prefix="/author")  # quizzes written in the browser
+    observe.register(app)  # observed stations: staff /observe, learners /stations, patients' links /rate
+    credentials.init_app(app)  # certificates, Open Badges, /verify (docs/credentials.md)
     errors.register(app)
     app.after_request(_security_headers)
     templating.register(app)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy.exc import DBAPIError
 
@@ -16,10 +15,12 @@ from app import create_app
 from app.config import ConfigError, content_dirs_from_env
 from app.content import ContentError, Problem, content_dirs
 from app.content.loader import build_catalog, load_content
-from app.content.quality_stats import stats_table
+from app.credentials.cli import credentials as credentials_commands
 from app.errors import startup_failure
 from app.exchange.cli import register as register_exchange
+from app.lti.cli import lti as lti_commands
 from app.models import ROLES
+from app.worker import worker_command
 
 
 class AllianceGroup(FlaskGroup):
@@ -126,6 +127,8 @@ def content_check(stats: bool, dirs: tuple[Path, ...]) -> None:
         click.echo("\n".join(str(p) for p in warnings))
         click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}.")
     if stats:
+        from app.content.quality_stats import stats_table  # only here: not in every command's start
+
         click.echo(f"\n{stats_table(loaded.banks)}")
     if loaded.errors:
         sys.exit(1)
@@ -179,6 +182,7 @@ def users() -> None:
 )
 def users_create(email: str, display_name: str, role: str, password_file) -> None:
     """Create an account (admins and educators are made this way)."""
+    from email_validator import EmailNotValidError, validate_email
     from flask import current_app
 
     from app.extensions import db
@@ -305,28 +309,17 @@ def records_send() -> None:
     help="Seconds to wait between passes.",
 )
 def records_worker(interval: float) -> None:
-    """Keep sending: a pass every INTERVAL seconds, until SIGTERM or SIGINT (a batch in flight is finished first)."""
-    import signal
-    import threading
+    """Keep sending: a pass every INTERVAL seconds, until SIGTERM or SIGINT (a batch in flight is finished first).
 
-    from app.extensions import db
+    `alliance worker` does this and drains every other outbox too.
+    """
+    from flask import current_app
+
+    from app.worker import DRAINERS, serve_until_stopped
 
     sender = _sender()
-    stop = threading.Event()
-
-    def request_stop(signum, _frame) -> None:
-        stop.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, request_stop)
     click.echo(f"Sending learning records to {sender.client.url} every {interval:g} s; stop with SIGTERM or Ctrl-C.")
-    while not stop.is_set():
-        summary = sender.send_due(should_stop=stop.is_set)
-        db.session.remove()
-        if summary.sent or summary.refused or summary.failed:
-            click.echo(summary.line())
-        stop.wait(interval)
-    click.echo("Stopped.")
+    serve_until_stopped(current_app._get_current_object(), [DRAINERS["statements"]], interval, max(interval, 300))
 
 
 @records.command("backfill")
@@ -369,6 +362,9 @@ def records_status() -> None:
 
 
 register_exchange(cli)
+cli.add_command(credentials_commands)  # alliance credentials issue / verify
+cli.add_command(worker_command)
+cli.add_command(lti_commands)  # alliance lti platforms add|list|remove, config, send, rotate-key
 
 
 def main() -> None:

@@ -14,6 +14,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # the Nu HTML checker (tests/browser/nu.py)
+# Certificates: the PDF drawn as an image, its QR code read back (tests/test_credentials_pdf.py).
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)  # authored conversations' maps (app/author/maps.py)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "Missing Debian packages: ${need[*]}. Install them: sudo apt-get install ${need[*]}" >&2
@@ -29,7 +33,8 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import app, pytest, playwright" # fail here, clearly, if the install did not work
 
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f node_modules/gift-pegjs/pegjs-gift.js ] \
+  || [ ! -f node_modules/scorm-again/dist/scorm-again.min.js ]; then  # scorm-again: the LMS of tests/browser/test_scorm_pages.py
   npm ci --silent --no-audit --no-fund
 fi
 

@@ -18,6 +18,7 @@ from app.records import Site, UnknownEvent, build, statement_id
 from app.records.statements import VERBS, iso_duration, score
 from app.services import cohorts, conversations, courses, practice, progress, quizzes, records
 from tests.helpers import answers_by_grade, given_answers, rows
+from tests.test_observe import observed_at_a_station
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Site(url="https://alliance.example.org", activity_base="https://alliance.example.org/xapi/activities/")
@@ -57,6 +58,7 @@ def learner(auth, db, catalog):
     """A student with a full history, committed."""
     user = auth.create("student", email="zebedee@example.org", name=NAME)
     take_everything(user.id, catalog)
+    observed_at_a_station(db, catalog, user)  # rated at an observed station: the "observed" verb (app/observe)
     db.session.commit()
     return user
 
@@ -76,8 +78,12 @@ def teach_everything(db, catalog, educator, cohort) -> None:
 
 def marked_events(db, user_id: int) -> int:
     """How many of the learner's events a cohort's educators may see when it was assigned everything:
-    all but those of practice (practice stays the learner's own)."""
-    return sum(1 for _, attempt in events_and_attempts(db, user_id) if attempt is None or attempt.mode == "assessed")
+    all but those of practice (practice stays the learner's own) and of another cohort's observed stations."""
+    return sum(
+        1
+        for event, attempt in events_and_attempts(db, user_id)
+        if (attempt is None or attempt.mode == "assessed") and not event.object_ref.startswith("observation/")
+    )
 
 
 def all_statements(db, catalog, user_id=None):

@@ -1,7 +1,13 @@
 """The database models."""
 
+from app.models.authoring import AuthoredCoEditor, AuthoredQuiz, AuthoredVersion, ContentRevision
+from app.models.credential import Certificate
+from app.models.lti import LtiAccount, LtiContext, LtiDeployment, LtiLink, LtiPlatform, LtiScore, LtiState
+from app.models.observation import CohortExaminer, Observation, PatientLink, Station
 from app.models.records import StatementOutbox
+from app.models.report_generation import ReportGeneration
 from app.models.study import Reflection, ReviewCard
+from app.models.summary import AnswerSummary
 from app.models.teaching import (
     ITEM_KINDS,
     Assignment,
@@ -25,13 +31,23 @@ from app.models.tracking import (
 from app.models.user import ROLES, User, UserSession
 
 __all__ = [
+    "AuthoredCoEditor",
+    "AuthoredQuiz",
+    "AuthoredVersion",
+    "ContentRevision",
     "ITEM_KINDS",
     "ROLES",
+    "AnswerSummary",
     "Assignment",
+    "Certificate",
     "Cohort",
     "CohortEducator",
     "CohortInvitation",
     "CohortMember",
+    "CohortExaminer",
+    "Observation",
+    "PatientLink",
+    "Station",
     "Course",
     "CourseItem",
     "PasswordLink",
@@ -39,10 +55,18 @@ __all__ = [
     "DraftAnswer",
     "ItemResponse",
     "LearningEvent",
+    "LtiAccount",
+    "LtiContext",
+    "LtiDeployment",
+    "LtiLink",
+    "LtiPlatform",
+    "LtiScore",
+    "LtiState",
     "LessonProgress",
     "QuizAttempt",
     "QuizProgress",
     "Reflection",
+    "ReportGeneration",
     "ReviewCard",
     "StatementOutbox",
     "User",

@@ -31,7 +31,11 @@ VERBS: dict[str, frozenset[str]] = {
     "answered": frozenset({"item", "node"}),
     "passed": frozenset({"quiz", "conversation"}),
     "failed": frozenset({"quiz", "conversation"}),
+    # A student's consultation rated at an observed station (app/observe); the rater's role is in the context.
+    "observed": frozenset({"observation"}),
 }
+#: Verbs no registry names well, given IRIs under the site's own address.
+SITE_VERBS = frozenset({"observed"})
 ACTIVITY_TYPES = {
     "course": ADL_ACTIVITY + "course",
     "module": ADL_ACTIVITY + "module",
@@ -42,6 +46,7 @@ ACTIVITY_TYPES = {
     "item": ADL_ACTIVITY + "cmi.interaction",
     "node": ADL_ACTIVITY + "cmi.interaction",
     "competency": ADL_ACTIVITY + "objective",
+    "observation": ADL_ACTIVITY + "assessment",
 }
 #: How each quiz item type is described as an xAPI interaction.
 INTERACTION_TYPES = {
@@ -243,6 +248,8 @@ class _Builder:
                 return "practice", ["competency", competency_id]
             case ["practice", "review"]:
                 return "practice", ["review"]
+            case ["observation", form_id] if form_id:
+                return "observation", [form_id]
         raise UnknownEvent(f"event {self.event.id}: no xAPI object for {self.event.object_ref!r}")
 
     def object_and_context(self, kind: str, ids: list[str]) -> tuple[dict, dict[str, list], list[str]]:
@@ -264,6 +271,11 @@ class _Builder:
             return self.item(*ids, course)
         if kind == "node":
             return self.node(*ids, course)
+        if kind == "observation":
+            form = self.catalog.observation(ids[0])
+            obj = self.activity("observation", self.event.object_ref, form.title if form else ids[0])
+            context = {"parent": [self.module(form.module_id)]} if form else {}
+            return obj, context | {"grouping": [course]}, list(form.competencies) if form else []
         return self.practice_set(ids, course)
 
     def competencies_of(self, kind: str, activity_id: str) -> list[str]:
@@ -359,7 +371,9 @@ class _Builder:
             if text:
                 result["response"] = text
         extensions = {
-            self.site.extension(key.replace("_", "-")): value for key, value in raw.items() if key not in _RESULT_KEYS
+            self.site.extension(key.replace("_", "-")): value
+            for key, value in raw.items()
+            if key not in _RESULT_KEYS and key != "rater_role"  # the rater's role goes in the context
         }
         if extensions:
             result["extensions"] = extensions
@@ -378,6 +392,8 @@ class _Builder:
         extensions: dict[str, Any] = {}
         if competencies:
             extensions[self.site.extension("competencies")] = competencies
+        if (self.event.result or {}).get("rater_role"):
+            extensions[self.site.extension("rater-role")] = self.event.result["rater_role"]
         if self.attempt is not None:
             extensions[self.site.extension("mode")] = self.attempt.mode
             extensions[self.site.extension("marking")] = self.attempt.marking
@@ -402,7 +418,10 @@ class _Builder:
                 "objectType": "Agent",
                 "account": {"homePage": self.site.url, "name": self.site.actor_name(self.event.user_id)},
             },
-            "verb": {"id": ADL_VERB + verb, "display": {"en-US": verb}},
+            "verb": {
+                "id": f"{self.site.url}/xapi/verbs/{verb}" if verb in SITE_VERBS else ADL_VERB + verb,
+                "display": {"en-US": verb},
+            },
             "object": obj,
         }
         result = self.result(kind, ids)

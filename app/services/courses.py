@@ -76,7 +76,8 @@ def catalogue_groups(catalog: Catalog, course: Course, authored: frozenset[str] 
             [entry("module", module)]
             + [entry("quiz", q) for q in catalog.quizzes_for(module.id)]
             + [entry("quiz", q) for q in catalog.quizzes if q.id in authored and q.module_id == module.id]
-            + [entry("conversation", c) for c in catalog.conversations_for(module.id)],
+            + [entry("conversation", c) for c in catalog.conversations_for(module.id)]
+            + [entry("conversation", c) for c in catalog.conversations if c.id in authored and c.module_id == module.id],
         )
         for module in catalog.modules
     ]
