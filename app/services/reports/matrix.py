@@ -333,8 +333,10 @@ def matrix(
     show: str = "",
     page_size: int = MATRIX_PAGE_SIZE,
 ) -> Matrix | None:
-    """One page of the progress matrix and the whole cohort's totals: three statements (the page's students, their
-    cells' facts, the totals). None for a page past the last.
+    """One page of the progress matrix and the whole cohort's totals: three statements (the page's students with the
+    cohort's report counter, their cells' facts, the totals); only the first while the counter has not moved since
+    the totals and the page's facts were last read (they are kept, see matrix_queries._keep). None for a page past
+    the last.
 
     `show` picks the students listed: "" everyone, "incomplete" those who have not completed the course,
     "never-signed-in" those who never signed in. With a due date and today's date, a student past it without
@@ -344,10 +346,10 @@ def matrix(
         return None
     columns = columns_of(catalog, course)
     plan = plan_of(columns)
-    people, matched = queries.page_of_students(cohort_id, plan, show, page, page_size)
+    people, matched, generation = queries.page_of_students(cohort_id, plan, show, page, page_size)
     if not people and page > 1:
         return None
-    facts = _facts_by_student(queries.page_facts([p[0] for p in people], plan))
+    facts = queries.kept_page_facts(cohort_id, [p[0] for p in people], plan, generation, _facts_by_student)
     past_due = bool(due_on and today and due_on < today)
     cells = Cells(columns)
     rows = []
@@ -355,7 +357,7 @@ def matrix(
         student = Student(*person)
         found, percent, complete = cells.row(facts.get(student.id, {}))
         rows.append(MatrixRow(student, found, percent, complete, past_due and not complete))
-    counted = queries.totals(cohort_id, plan)
+    counted = queries.kept_totals(cohort_id, plan, generation)
     return Matrix(course, columns, rows, counted, due_on, past_due, page, matched, show, page_size)
 
 
