@@ -13,7 +13,12 @@ import pytest
 from markupsafe import escape
 
 from app.author import fields
+from app.models import AuthoredQuiz
+from app.services import authored_conversations as talks
 from app.services import authoring
+from tests.authoring_conversation_helpers import COUNTERS, ENDINGS, mapping, node_form
+from tests.authoring_conversation_helpers import SETTINGS as TALK_SETTINGS
+from tests.authoring_conversation_helpers import TITLE as TALK
 from tests.authoring_helpers import scenario_form
 from tests.test_access import (
     FORBIDDEN,
@@ -132,6 +137,69 @@ CASES = [
 ]
 
 
+def _talk(w) -> str:
+    return f"/author/{w['quiz_id']}/conversation"
+
+
+#: The conversation editor's routes, sent with `quiz_id` the world's six-node conversation and `node_id` its opening.
+CONVERSATION_CASES = [
+    Case("/author/conversations/new", "GET", teaching(page(lambda w: "Start a new branching conversation"))),
+    Case(
+        "/author/conversations/new",
+        "POST",
+        teaching(redirect_like(r"/author/\d+/conversation")),
+        data=lambda w: {"title": "Another conversation", "module": "bordin-components"},
+    ),
+    Case("/author/<int:quiz_id>/conversation", "GET", owned(page(lambda w: TALK))),
+    Case("/author/<int:quiz_id>/conversation", "POST", owned(redirect_to(_talk)), data=lambda w: TALK_SETTINGS),
+    Case("/author/<int:quiz_id>/counters", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/counters",
+        "POST",
+        owned(redirect_to(lambda w: f"{_talk(w)}#counters-heading")),
+        data=lambda w: COUNTERS,
+    ),
+    Case("/author/<int:quiz_id>/endings", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/endings",
+        "POST",
+        owned(redirect_to(lambda w: f"{_talk(w)}#endings-heading")),
+        data=lambda w: ENDINGS,
+    ),
+    Case("/author/<int:quiz_id>/nodes", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/nodes",
+        "POST",
+        owned(redirect_to(lambda w: f"/author/{w['quiz_id']}/nodes/extra")),
+        data=lambda w: {"id": "extra"},
+    ),
+    Case("/author/<int:quiz_id>/nodes/<node_id>", "GET", owned(page(lambda w: "Node opening"))),
+    Case(
+        "/author/<int:quiz_id>/nodes/<node_id>",
+        "POST",
+        owned(redirect_to(lambda w: f"/author/{w['quiz_id']}/nodes/opening")),
+        data=lambda w: node_form("opening"),
+    ),
+    Case("/author/<int:quiz_id>/nodes/<node_id>/rename", "GET", everyone(NOT_ALLOWED)),
+    Case(
+        "/author/<int:quiz_id>/nodes/<node_id>/rename",
+        "POST",
+        owned(redirect_to(lambda w: f"/author/{w['quiz_id']}/nodes/hello")),
+        data=lambda w: {"new_id": "hello"},
+    ),
+    Case("/author/<int:quiz_id>/nodes/<node_id>/delete", "GET", owned(page(lambda w: "Delete node opening?"))),
+    # Sent for a node nothing leads to (the opening cannot be deleted: the conversation starts there).
+    Case(
+        "/author/<int:quiz_id>/nodes/<node_id>/delete",
+        "POST",
+        owned(redirect_to(lambda w: f"{_talk(w)}#nodes-heading")),
+    ),
+    Case("/author/<int:quiz_id>/map", "GET", owned(page(lambda w: f"Map of {TALK}"))),
+    Case("/author/<int:quiz_id>/play", "GET", owned(page(lambda w: f"Play {TALK}"))),
+]
+CASES += CONVERSATION_CASES
+
+
 def build_world(role: str, auth, db) -> tuple:
     """Become `role`; a valid two-item draft owned by the educator (or by "Teacher"), shared with "Colleague"."""
     kinds = {"invited": "student", "other educator": "educator"}
@@ -148,14 +216,23 @@ def build_world(role: str, auth, db) -> tuple:
         authoring.add_item(quiz, "scenario")
         authoring.update_item(quiz, n + 1, fields.item_from_form("scenario", scenario_form(n), {}))
     authoring.share(quiz, colleague.email)
+    talk = talks.create_conversation(owner, TALK, "bordin-components")
+    talks.replace_draft(talk, mapping(talk.ref))
+    authoring.share(talk, colleague.email)
     db.session.commit()
-    return user, {"quiz_id": quiz.id, "position": 1, "user_id": colleague.id}
+    return user, {"quiz_id": quiz.id, "position": 1, "user_id": colleague.id, "talk": talk, "node_id": "opening"}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
 def test_author_route_answers_each_role_as_expected(client, db, auth, case, role):
     user, world = build_world(role, auth, db)
+    if case in CONVERSATION_CASES:
+        talk = world["quiz_id"] = world.pop("talk").id
+        if case.rule.endswith("/delete") and case.method == "POST":
+            talks.add_node(db.session.get(AuthoredQuiz, talk), "spare")
+            world["node_id"] = "spare"
+            db.session.commit()
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(world[m.group(1)]), case.rule)
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]

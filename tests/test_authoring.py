@@ -268,7 +268,12 @@ def test_whatever_is_typed_into_an_item_form_is_saved_and_checked_never_a_server
 ):
     quiz_id = _quiz_for(client)
     location = client.post(f"/author/{quiz_id}/items", data={"type": item_type}).location
-    assert client.post(location, data=values).status_code == 302
+    saved = client.post(location, data=values)
+    if any("\x00" in value for value in values.values()):
+        # A NUL character is refused before any view, with a page that says so (app/errors.py).
+        assert saved.status_code == 400 and "Traceback" not in saved.text
+    else:
+        assert saved.status_code == 302
     assert client.get(location).status_code == 200
     assert client.get(f"/author/{quiz_id}").status_code == 200
     assert client.get(f"/author/{quiz_id}/preview").status_code in (200, 409)

@@ -21,4 +21,5 @@ def _guard() -> None:
         refuse(Forbidden, "Writing quizzes is for educators. Your own learning is under “My learning”.")
 
 
-from app.author import files, publishing, routes  # noqa: E402,F401  (routes attach themselves to bp)
+# Routes attach themselves to bp; conversation_play and conversations are the conversation editor.
+from app.author import conversation_play, conversations, files, publishing, routes  # noqa: E402,F401

@@ -15,11 +15,13 @@ from app.errors import not_found
 from app.exchange.banks import gift_reader, importing, moodle_reader
 from app.exchange.banks.bank import BankError
 from app.extensions import db
+from app.services import authored_conversations as talks
 from app.services import authoring
 
 #: The largest file taken: a quiz of sixty items is well under this.
 MAX_UPLOAD = 1024 * 1024
 _KINDS = {"yaml": "Quiz YAML (as in quizzes/)", "gift": "GIFT", "moodle": "Moodle XML"}
+_CONVERSATION_KINDS = {"yaml": "Conversation YAML (as in quizzes/)"}
 
 
 @bp.url_value_preprocessor
@@ -42,7 +44,8 @@ def export(quiz_id: int):
             not_found("This quiz has no version with that number. Its versions are listed on its History page.")
         content = version.content
         name = f"{quiz.ref}-v{version.number}.yaml"
-    text = f"# {quiz.title}: written in Alliance's quiz editor.\n" + checking.to_yaml(content)
+    editor = "conversation editor" if quiz.is_conversation else "quiz editor"
+    text = f"# {quiz.title}: written in Alliance's {editor}.\n" + checking.to_yaml(content)
     return Response(
         text,
         mimetype="application/yaml",
@@ -65,6 +68,10 @@ def _from_yaml(data: bytes, quiz) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise BankError(f"The file is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}.") from None
+    if quiz.is_conversation:
+        if not isinstance(parsed, dict) or parsed.get("type") != "conversation":
+            raise BankError("The file is not a conversation: a conversation file is a mapping with 'type: conversation'.")
+        return _plain({**{k: v for k, v in parsed.items() if k != "id"}, "id": quiz.ref})
     if not isinstance(parsed, dict) or not isinstance(parsed.get("items", []), list):
         raise BankError("The file is YAML but not a quiz: a quiz file is a mapping with id, title, module and items.")
     if parsed.get("type", "quiz") != "quiz":
@@ -99,11 +106,13 @@ def import_file(quiz_id: int):
     """Replace the draft with a quiz file or a GIFT / Moodle XML bank (published versions stay as they are)."""
     quiz = quiz_or_404(quiz_id)
     if request.method == "GET":
-        return render_template("author/import.html", quiz=quiz, kinds=_KINDS, error=None, kind="yaml")
+        return render_template("author/import.html", quiz=quiz, kinds=_CONVERSATION_KINDS if quiz.is_conversation else _KINDS, error=None, kind="yaml")
     kind = request.form.get("kind", "yaml")
     upload = request.files.get("file")
     error = None
-    if kind not in _KINDS:
+    if quiz.is_conversation and kind != "yaml":
+        error = "A conversation is imported from a conversation YAML file."
+    elif kind not in _KINDS:
         error = "Choose what kind of file it is."
     elif upload is None or not upload.filename:
         error = "Choose a file to import."
@@ -122,7 +131,7 @@ def import_file(quiz_id: int):
             except BankError as exc:
                 error = str(exc)
             else:
-                authoring.replace_draft(quiz, content)
+                (talks if quiz.is_conversation else authoring).replace_draft(quiz, content)
                 db.session.commit()
                 if notes is not None:
                     for what, why in notes.skipped:
@@ -130,5 +139,5 @@ def import_file(quiz_id: int):
                     for what in notes.to_fill:
                         flash(f"Fill in: {what}", "warning")
                 flash("Imported into the draft. The checker's findings are below.", "success")
-                return redirect(url_for(".quiz", quiz_id=quiz.id))
-    return render_template("author/import.html", quiz=quiz, kinds=_KINDS, error=error, kind=kind), 422
+                return redirect(url_for(".conversation" if quiz.is_conversation else ".quiz", quiz_id=quiz.id))
+    return render_template("author/import.html", quiz=quiz, kinds=_CONVERSATION_KINDS if quiz.is_conversation else _KINDS, error=error, kind=kind), 422

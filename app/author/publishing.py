@@ -21,6 +21,8 @@ from app.services import authoring
 def preview(quiz_id: int):
     """The draft as a learner sees it; answers sent are graded and shown, and nothing is recorded."""
     quiz = quiz_or_404(quiz_id)
+    if quiz.is_conversation:  # a conversation is previewed by playing it
+        return redirect(url_for(".conversation_play", quiz_id=quiz.id))
     checked = authoring.check(quiz, catalog())
     if checked.quiz is None:
         return render_template("author/preview.html", quiz=quiz, draft=None, checked=checked), 409

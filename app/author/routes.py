@@ -87,6 +87,8 @@ def _settings_from_form() -> dict:
 def quiz(quiz_id: int):
     """The quiz's page: its settings form, its items, and every problem the checker finds."""
     quiz = quiz_or_404(quiz_id)
+    if quiz.is_conversation:  # the tabs and sharing forms name this page; a conversation has its own
+        return redirect(url_for(".conversation", quiz_id=quiz.id))
     if request.method == "POST":
         authoring.update_settings(quiz, _settings_from_form())
         db.session.commit()

@@ -17,16 +17,20 @@ import yaml
 from app.content import quality
 from app.content.authored_ids import is_authored
 from app.content.catalog import Catalog, Quiz
+from app.content.conversations import Conversation
 from app.content.loader import _load_quiz
 from app.content.problems import Problem
 from app.content.yamlfile import Mapping, YamlError, load
 
 #: The keys of a quiz file in the order a person writes them (and the export keeps).
 _ORDER = (
-    "id", "type", "title", "module", "pass_mark", "marking", "intro", "items", "vignette", "patient", "setting",
-    "says", "prompt", "steps", "pairs", "distractors", "options", "text", "answer", "correct", "grade",
-    "competencies", "feedback",
+    "id", "type", "title", "module", "pass_mark", "marking", "intro", "items", "vignette", "narration", "patient",
+    "setting", "says", "counters", "label", "start", "min", "max", "nodes", "endings", "prompt", "steps", "pairs",
+    "distractors", "options", "replies", "text", "answer", "correct", "grade", "outcome", "competencies", "feedback",
+    "debrief", "reachable_without_harm", "effects", "next", "if", "to",
 )  # fmt: skip
+#: The kinds of content an author writes here (a file's `type`; a quiz file may leave it out).
+KINDS = ("quiz", "conversation")
 _QUOTED = re.compile(r"'([a-z_]+)'")
 
 
@@ -62,7 +66,7 @@ def to_yaml(data: dict) -> str:
 class Checked:
     """A quiz mapping as the content checker sees it: the built quiz (None with errors), and every problem."""
 
-    quiz: Quiz | None
+    quiz: Quiz | Conversation | None
     problems: list[Problem]
     #: Each problem's field, as a dotted path into the mapping ("items.2.options.1.feedback"; "" for the quiz).
     fields: dict[int, str] = field(default_factory=dict)
@@ -139,16 +143,20 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
     problems = [Problem(name, p.line, p.message, p.is_warning) for p in found]
     top = parsed if isinstance(parsed, Mapping) else None
     line_of = top.line_of if top is not None else (lambda _key: None)
-    if data.get("type", "quiz") != "quiz":
-        problems.append(Problem(name, line_of("type"), "only quizzes can be written here (not conversations or forms)"))
+    if data.get("type", "quiz") not in KINDS:
+        problems.append(
+            Problem(name, line_of("type"), "only quizzes and conversations can be written here (not forms)")
+        )
     if data.get("id") != expected_id:
-        problems.append(Problem(name, line_of("id"), f"the quiz: 'id' must stay '{expected_id}'"))
+        problems.append(Problem(name, line_of("id"), f"the {kind_of(data)}: 'id' must stay '{expected_id}'"))
     if not is_authored(expected_id):
         problems.append(Problem(name, line_of("id"), f"'{expected_id}' is not an id for authored content"))
     module_id = data.get("module")
     if isinstance(module_id, str) and module_id and catalog.module(module_id) is None:
         problems.append(
-            Problem(name, line_of("module"), f"the quiz pairs with the module '{module_id}', which does not exist")
+            Problem(
+                name, line_of("module"), f"the {kind_of(data)} pairs with the module '{module_id}', which does not exist"
+            )
         )
     if bank is not None:
         problems.extend(
@@ -158,10 +166,15 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
     _where(parsed, "", lines)
     fields = {n: _field(p, lines) for n, p in enumerate(problems)}
     is_valid = quiz is not None and not any(not p.is_warning for p in problems)
-    return Checked(quiz if is_valid and isinstance(quiz, Quiz) else None, problems, fields)
+    return Checked(quiz if is_valid and isinstance(quiz, Quiz | Conversation) else None, problems, fields)
 
 
-def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -> Quiz | None:
+def kind_of(data: dict) -> str:
+    """'conversation' for a conversation's mapping, else 'quiz' (a quiz file may leave its type out)."""
+    return "conversation" if data.get("type") == "conversation" else "quiz"
+
+
+def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -> Quiz | Conversation | None:
     """The catalog's quiz for one published version (None if it no longer passes, say a competency was retired)."""
     checked = check(content, catalog, quiz_id)
     if checked.quiz is None:
@@ -170,13 +183,15 @@ def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -
     return replace(checked.quiz, version=content_version)
 
 
-def combine(shipped: Catalog, authored: list[Quiz]) -> Catalog:
-    """The shipped catalog with the published authored quizzes after its own (same indexes, same types)."""
+def combine(shipped: Catalog, authored: list[Quiz | Conversation]) -> Catalog:
+    """The shipped catalog with the published authored quizzes and conversations after its own (same types)."""
     if not authored:
         return shipped
-    known = {q.id for q in shipped.quizzes}
+    known = {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations}
     extra = sorted((q for q in authored if q.id not in known), key=lambda q: (q.title.casefold(), q.id))
-    return replace(shipped, quizzes=shipped.quizzes + tuple(extra))
+    quizzes = tuple(q for q in extra if isinstance(q, Quiz))
+    talks = tuple(c for c in extra if isinstance(c, Conversation))
+    return replace(shipped, quizzes=shipped.quizzes + quizzes, conversations=shipped.conversations + talks)
 
 
 def version_of(data: dict, catalog: Catalog, quiz_id: str) -> str | None:

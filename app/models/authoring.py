@@ -1,4 +1,4 @@
-"""Quizzes written in the browser (app/author): a draft each, immutable published versions, co-editors.
+"""Quizzes and branching conversations written in the browser (app/author): a draft each, immutable published versions, co-editors.
 
 A published version holds the quiz in exactly the shape of a file in `quizzes/` (the YAML as a
 mapping), so the catalog builds it with the same loader as file content. The one-row
@@ -44,7 +44,12 @@ class AuthoredQuiz(db.Model):
     @property
     def title(self) -> str:
         """The draft's title (or a placeholder while it has none)."""
-        return str(self.draft.get("title") or "Untitled quiz")
+        return str(self.draft.get("title") or ("Untitled conversation" if self.is_conversation else "Untitled quiz"))
+
+    @property
+    def is_conversation(self) -> bool:
+        """Whether this is a branching conversation (its draft is a conversation file's mapping) rather than a quiz."""
+        return self.draft.get("type") == "conversation"
 
     @property
     def latest(self) -> "AuthoredVersion | None":

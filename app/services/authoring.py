@@ -77,7 +77,8 @@ def hidden_from(user: User, catalog: Catalog) -> frozenset[str]:
     from app.content.authored_ids import is_authored
 
     offered = offered_to(user)
-    return frozenset(q.id for q in catalog.quizzes if is_authored(q.id) and q.id not in offered)
+    every = [*catalog.quizzes, *catalog.conversations]
+    return frozenset(q.id for q in every if is_authored(q.id) and q.id not in offered)
 
 
 def offered_catalog(user: User, catalog: Catalog) -> Catalog:
@@ -85,7 +86,11 @@ def offered_catalog(user: User, catalog: Catalog) -> Catalog:
     hidden = hidden_from(user, catalog)
     if not hidden:
         return catalog
-    return dataclasses.replace(catalog, quizzes=tuple(q for q in catalog.quizzes if q.id not in hidden))
+    return dataclasses.replace(
+        catalog,
+        quizzes=tuple(q for q in catalog.quizzes if q.id not in hidden),
+        conversations=tuple(c for c in catalog.conversations if c.id not in hidden),
+    )
 
 
 def create(owner: User, title: str, module_id: str) -> AuthoredQuiz:
@@ -145,6 +150,8 @@ def _position(items: list, position: int) -> int:
 
 def add_item(quiz: AuthoredQuiz, item_type: str) -> int:
     """Add an empty item of this type at the end; return its position (from 1)."""
+    if quiz.is_conversation:
+        raise AuthoringError("A conversation has nodes, not items: add a node on its page.")
     if item_type not in ITEM_TYPES:
         raise AuthoringError("Choose one of the item types listed.")
     items = _items(quiz)
