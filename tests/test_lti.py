@@ -225,6 +225,25 @@ def test_over_https_a_launched_session_cookie_is_sent_cross_site(platform, app, 
     assert "SameSite=Lax" in session_cookie and "Partitioned" not in session_cookie
 
 
+@pytest.mark.parametrize("way_out", ["/auth/sign-out", "/auth/account/sign-out-everywhere"])
+def test_after_signing_out_no_platform_may_frame_the_browsers_pages(platform, app, quiz, way_out):
+    secure, https = app.test_client(), "https://alliance.example"
+    platform.plan("o", Planned("learner-1", [LEARNER], custom={"alliance_item": f"quiz:{quiz.id}"}))
+    started = platform.login(secure, "o", base_url=https)
+    launched = secure.post("/lti/launch", data=platform.authorize(started.headers["Location"]), base_url=https)
+    framed = secure.get(launched.headers["Location"], base_url=https)
+    assert platform.issuer in framed.headers["Content-Security-Policy"]
+    signed_out = secure.post(way_out, base_url=https)
+    assert signed_out.status_code == 302
+    cookie = [c for c in signed_out.headers.getlist("Set-Cookie") if c.startswith("session=")][0]
+    assert "SameSite=None" not in cookie and "Partitioned" not in cookie
+    for path in ("/", "/auth/sign-in"):
+        page = secure.get(path, base_url=https)
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"], path
+        assert platform.issuer not in page.headers["Content-Security-Policy"], path
+        assert page.headers["X-Frame-Options"] == "DENY", path
+
+
 def test_a_link_to_a_removed_activity_says_so(platform, client):
     platform.plan("gone", Planned("learner-1", [LEARNER], custom={"alliance_item": "quiz:no-such-quiz"}))
     _refusal(platform.launch(client, "gone"), "no longer exists", 403)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.lti import grades
 from app.lti.cli import lti
-from app.models import CohortMember, LtiAccount, LtiContext, LtiScore, User
+from app.models import CohortEducator, CohortMember, LtiAccount, LtiContext, LtiScore, User
 from app.models.types import utcnow
 from tests.lti_platform import INSTRUCTOR, LEARNER, Planned
 from tests.test_access import form_answers
@@ -68,6 +68,42 @@ def test_an_instructor_picks_items_and_the_platform_accepts_the_signed_response(
     assert by_item[f"quiz:{quiz.id}"]["lineItem"]["scoreMaximum"] == 100
     assert by_item[f"course:{course.id}"]["lineItem"]["label"] == "Alliance basics"
     assert "lineItem" not in by_item[f"module:{module.id}"]  # a module has no grade
+
+
+def test_a_quiz_an_educator_wrote_in_the_browser_is_picked_launched_and_graded(platform, client, db, app):
+    from app.content import live
+    from tests.conftest import AuthActions
+    from tests.test_authoring_catalog import published_quiz
+
+    writer = app.test_client()
+    AuthActions(writer, db).as_role("educator")
+    written = published_quiz(writer, db)
+    value = f"quiz:{written.ref}"
+    platform.plan("dl", Planned("teacher-1", [INSTRUCTOR], resource_link=None, deep_linking=True))
+    picker = platform.launch(client, "dl").headers["Location"]
+    # Another educator's quiz is theirs until it is offered site-wide: not listed, and a forged choice is refused.
+    assert f'value="{value}"' not in client.get(picker).text
+    assert client.post(picker, data={"item": [value]}).status_code == 422
+    admin = app.test_client()
+    AuthActions(admin, db).as_role("admin")
+    assert admin.post(f"/author/site-wide/{written.id}", data={"offer": "yes"}).status_code == 302
+    assert f'value="{value}"' in client.get(picker).text
+    answer = client.post(picker, data={"item": [value]})
+    assert answer.status_code == 200, answer.text[:300]
+    token = re.search(r'name="JWT" value="([^"]+)"', answer.text).group(1)
+    assert requests.post(platform.issuer + "/deep_link_return", data={"JWT": token}, timeout=10).status_code == 200
+    [item] = platform.received.deep_link_items[-1]
+    assert item["custom"]["alliance_item"] == value and item["title"] == "Goals in primary care"
+    assert item["lineItem"]["scoreMaximum"] == 100
+    quiz = live.request_catalog(app).quiz(value.split(":", 1)[1])
+    learner = app.test_client()
+    _linked_learner(platform, learner, quiz, platform.issuer + "/lineitems/9")
+    opened = learner.get(f"/learn/quizzes/{quiz.id}")
+    assert opened.status_code == 200 and "Goals in primary care" in opened.text
+    _submit_quiz(learner, quiz)
+    assert "Sent 1 grades" in send(app).output
+    [(where, score)] = platform.received.scores
+    assert where == platform.issuer + "/lineitems/9" and score["scoreGiven"] == score["scoreMaximum"] == quiz.max_score
 
 
 def test_the_picker_refuses_learners_strangers_and_forged_choices(platform, client, db, app, auth, quiz):
@@ -210,6 +246,41 @@ def test_an_instructor_syncs_the_roster_from_the_platform(platform, client, db):
     assert db.session.scalar(select(func.count()).select_from(LtiAccount).where(LtiAccount.sub == "s-2")) == 1
     again = client.post(f"/lti/cohorts/{cohort_id}/roster", follow_redirects=True)
     assert "0 added, 3 already here" in again.text
+
+
+def test_a_roster_sync_invites_the_courses_other_instructors_to_co_teach_and_their_launch_accepts(platform, client, db):
+    platform.members = [
+        {"user_id": "teacher-1", "name": "Dr Teach", "roles": [INSTRUCTOR], "status": "Active"},
+        {"user_id": "t-2", "name": "Tia Teacher", "roles": [INSTRUCTOR], "status": "Active"},
+        {"user_id": "t-3", "name": "Tom Left", "roles": [INSTRUCTOR], "status": "Inactive"},
+        {"user_id": "s-1", "name": "Sam One", "roles": [LEARNER], "status": "Active"},
+    ]
+    platform.plan("t", Planned("teacher-1", [INSTRUCTOR], name="Dr Teach"))
+    cohort_page = platform.launch(client, "t").headers["Location"]
+    cohort_id = db.session.scalar(select(LtiContext.cohort_id))
+    page = client.post(f"/lti/cohorts/{cohort_id}/roster", follow_redirects=True)
+    assert "2 instructors (1 newly invited to co-teach" in unescape(page.text)
+    assert "Tia Teacher" in page.text and "invited, has not accepted yet" in page.text
+    assert "Tom Left" not in page.text
+
+    def teaching(sub):
+        return db.session.scalar(
+            select(CohortEducator.accepted_at)
+            .join(LtiAccount, LtiAccount.user_id == CohortEducator.user_id)
+            .where(CohortEducator.cohort_id == cohort_id, LtiAccount.sub == sub)
+        )
+
+    # Invited, not teaching: an invitation grants nothing until it is accepted.
+    assert teaching("t-2") is None and account(db, "t-2").is_educator
+    tia = client.application.test_client()
+    platform.plan("t2", Planned("t-2", [INSTRUCTOR], name="Tia Teacher"))
+    platform.launch(tia, "t2")
+    assert teaching("t-2") is not None
+    assert tia.get(cohort_page).status_code == 200
+    again = client.post(f"/lti/cohorts/{cohort_id}/roster", follow_redirects=True)
+    assert "(0 newly invited" in unescape(again.text)
+    assert "invited, has not accepted yet" not in again.text
+    assert db.session.scalar(select(func.count()).select_from(CohortEducator).where(CohortEducator.cohort_id == cohort_id)) == 2
 
 
 def test_a_roster_the_platform_will_not_give_is_explained(platform, client, db):

@@ -55,7 +55,7 @@ def test_an_educator_downloads_each_format(client, auth, catalog, format_name, m
     assert response.headers["Content-Disposition"] == f'attachment; filename="{quiz.id}.{extension}"'
     if format_name == "qti21":
         names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
-        assert names == ["imsmanifest.xml"] + [f"items/{item.id}.xml" for item in quiz.items]
+        assert names == ["imsmanifest.xml", "assessment.xml"] + [f"items/{item.id}.xml" for item in quiz.items]
     elif format_name == "moodle-xml":
         assert (
             response.data.startswith(b"<?xml") and f"<idnumber>{quiz.items[0].id}</idnumber>".encode() in response.data
@@ -78,3 +78,24 @@ def test_the_course_builder_offers_each_quizs_bank_beside_it(client, auth, catal
     for format_name in ("gift", "moodle-xml", "qti21"):
         assert page.count(f'href="/teach/quizzes/{quiz.id}/bank/{format_name}" download') == 1
     assert page.count("Download for another platform") == 1  # beside the quiz, not the module
+
+
+def test_the_course_builder_says_plainly_what_a_harmful_reply_costs_in_the_downloads(client, auth, catalog):
+    import re
+    from html import unescape
+
+    auth.as_role("educator")
+    quiz, module = catalog.quizzes[0], catalog.modules[0]
+    course_path = client.post("/teach/courses/new", data={"title": "Banks", "description": ""}).headers["Location"]
+    client.post(f"{course_path}/items", data={"choice": [f"module:{module.id}"], "is_required": "y"})
+    assert "harmful" not in client.get(course_path).text  # no quiz, nothing to download, nothing to explain
+    client.post(f"{course_path}/items", data={"choice": [f"quiz:{quiz.id}"], "is_required": "y"})
+    note = " ".join(re.sub(r"<[^>]+>", " ", unescape(client.get(course_path).text)).split())
+    assert "Here a harmful reply scores 0" in note
+    # The penalty the page states is the one the downloaded files carry.
+    stated = re.search(r"a harmful reply is a penalty: it is worth (-\d+)% of the question’s mark", note).group(1)
+    gift = client.get(f"/teach/quizzes/{quiz.id}/bank/gift").text
+    moodle = client.get(f"/teach/quizzes/{quiz.id}/bank/moodle-xml").text
+    assert f"harmful {stated}%" in gift and f"harmful {stated}%" in moodle
+    harmful = [o for item in quiz.items if hasattr(item, "options") for o in item.options if getattr(o, "grade", None) == "harmful"]
+    assert harmful and f"~%{stated}%" in gift

@@ -37,15 +37,30 @@ def test_every_quiz_is_a_package_whose_manifest_and_items_are_valid_against_the_
     item_schema, manifest_schema = schema("qtiv2p1/imsqti_v2p1.xsd"), schema("imscp_v1p1.xsd")
     for quiz in catalog.quizzes:
         files = _package(quiz)
-        assert list(files) == ["imsmanifest.xml"] + [f"items/{item.id}.xml" for item in quiz.items]
+        assert list(files) == ["imsmanifest.xml", "assessment.xml"] + [f"items/{item.id}.xml" for item in quiz.items]
         manifest = etree.fromstring(files["imsmanifest.xml"], _parser())
         assert manifest_schema.validate(manifest), f"{quiz.id} manifest: {manifest_schema.error_log}"
         hrefs = manifest.xpath("//cp:resource/@href", namespaces={"cp": qti.CP})
-        assert hrefs == [f"items/{item.id}.xml" for item in quiz.items]
+        assert hrefs == ["assessment.xml"] + [f"items/{item.id}.xml" for item in quiz.items]
+        # The test resource depends on every item resource, and its item references open the item files.
+        needs = manifest.xpath("//cp:resource[@type='imsqti_test_xmlv2p1']/cp:dependency/@identifierref", namespaces={"cp": qti.CP})
+        assert needs == [f"RES-{item.id}" for item in quiz.items]
+        test = etree.fromstring(files["assessment.xml"], _parser())
+        assert item_schema.validate(test), f"{quiz.id} test: {item_schema.error_log}"
+        assert test.tag == f"{QTI}assessmentTest" and test.get("title") == quiz.title
+        refs = [(ref.get("identifier"), ref.get("href")) for ref in test.iter(f"{QTI}assessmentItemRef")]
+        assert refs == [(item.id, f"items/{item.id}.xml") for item in quiz.items]
+        assert all(etree.fromstring(files[href], _parser()).get("identifier") == ident for ident, href in refs)
         for item in quiz.items:
             document = etree.fromstring(files[f"items/{item.id}.xml"], _parser())
             assert item_schema.validate(document), f"{quiz.id}/{item.id}: {item_schema.error_log}"
             assert document.get("identifier") == item.id
+
+
+def test_the_schemas_refuse_a_broken_test_so_the_check_can_fail(quiz):
+    document = etree.fromstring(_package(quiz)["assessment.xml"], _parser())
+    document.find(f"{QTI}testPart").attrib.pop("navigationMode")
+    assert not schema("qtiv2p1/imsqti_v2p1.xsd").validate(document)
 
 
 def test_the_schemas_refuse_a_broken_item_so_the_check_can_fail(quiz):

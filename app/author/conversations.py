@@ -6,11 +6,10 @@ sharing are the quiz editor's (a conversation is an authored quiz whose draft is
 
 import re
 
-import graphviz
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.author import bp, maps
+from app.author import bp
 from app.author import conversation_fields as cf
 from app.author.fields import MAX_TEXT, anchor
 from app.author.routes import quiz_or_404
@@ -280,6 +279,10 @@ def conversation_delete_node(quiz_id: int, node_id: str):
 @bp.get("/<int:quiz_id>/map")
 def conversation_map(quiz_id: int):
     """The conversation's map (SVG, each node a link to its form) with its text outline beside it."""
+    import graphviz  # Graphviz and lxml load only when a map is drawn, not in every worker's start
+
+    from app.author import maps
+
     found = conversation_or_404(quiz_id)
     checked = authoring.check(found, catalog())
     outline = maps.outline(found.draft, checked.quiz, checked.problems)

@@ -3,6 +3,9 @@
 The picker opens after a deep linking launch, for the instructor that launch signed in only. Each
 chosen module, quiz, conversation or course becomes an `ltiResourceLink` whose custom parameter
 names it; quizzes, conversations and courses also ask the platform for a grade column (line item).
+The picker offers what the instructor's course builder offers: the shipped catalogue, the quizzes and
+conversations written in the browser that are theirs, shared with them or offered site-wide (app/author),
+and published courses; a choice outside that list is refused.
 The response is signed by pylti1p3 with the tool's key and posted back to the platform by the
 browser (a form, submitted by script at once, or by the instructor's click without script). pylti1p3 is
 imported when the picker answers, never when the app is built.
@@ -16,7 +19,7 @@ from app.errors import not_found
 from app.lti import bp, launches, tool
 from app.lti.routes import refused
 from app.models.lti import GRADED_KINDS
-from app.services import courses
+from app.services import authoring, courses
 
 #: Line items are out of 100: the platform scales each score (given out of its own maximum) to it.
 LINE_ITEM_MAXIMUM = 100
@@ -41,7 +44,7 @@ def _catalogue_groups():
     class _NoCourse:
         items: list = []
 
-    return courses.catalogue_groups(catalog(), _NoCourse())
+    return courses.catalogue_groups(catalog(), _NoCourse(), authoring.offered_to(current_user))
 
 
 def _resource(kind: str, ref: str, title: str):
@@ -87,7 +90,8 @@ def picker(launch_id: str):
         deep_link = message.get_deep_link()
     except LtiException as exc:
         return refused(str(exc))
-    chosen, problem = _chosen(request.form.getlist("item"), linkable, settings or {})
+    offered = {value for _title, entries in groups for value, *_ in entries}
+    chosen, problem = _chosen(request.form.getlist("item"), offered, linkable, settings or {})
     if problem:
         return render_template(
             "lti/picker.html", groups=groups, courses=linkable, launch_id=launch_id, problem=problem
@@ -102,8 +106,10 @@ def picker(launch_id: str):
     return response, 200, {"Content-Security-Policy": _policy_posting_to(origin)}
 
 
-def _chosen(values: list[str], linkable: list, settings: dict) -> tuple[list[tuple[str, str, str]], str | None]:
-    """The items picked as (kind, ref, title), or a problem to show."""
+def _chosen(
+    values: list[str], offered: set[str], linkable: list, settings: dict
+) -> tuple[list[tuple[str, str, str]], str | None]:
+    """The items picked as (kind, ref, title), or a problem to show; `offered` holds the catalogue's values."""
     by_course = {str(c.id): c.title for c in linkable}
     chosen = []
     for value in dict.fromkeys(values):
@@ -111,7 +117,7 @@ def _chosen(values: list[str], linkable: list, settings: dict) -> tuple[list[tup
         title = None
         if item and item[0] == "course":
             title = by_course.get(item[1])
-        elif item:
+        elif item and value in offered:
             title = launches.item_title(catalog(), *item)
         if title is None:
             return [], "One of the choices is no longer offered. Choose again from the list."

@@ -6,12 +6,17 @@ may then be framed by those origins only, and over HTTPS its session cookie is s
 Secure; Partitioned`, since a browser sends nothing else to a site framed by another (Partitioned keeps
 the cookie to that platform's frame where browsers block third-party cookies). Over plain HTTP (a
 workstation) browsers refuse `SameSite=None`, so nothing changes there.
+
+Signing out (any way: the button, everywhere, deleting the account) or signing in as anyone forgets the
+origins, so the browser's next session is an ordinary one that no platform may frame; a launch sets
+them again right after its own sign-in.
 """
 
 import re
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import user_logged_in, user_logged_out
 
 #: The session key holding the origins of the platform that launched this session.
 SESSION_KEY = "lti_frame_origins"
@@ -58,7 +63,15 @@ def allow_platform_frames(response):
     return response
 
 
+def forget_platform(_app, **_extra) -> None:
+    """A sign-in or sign-out ends the launched session: no platform may frame what follows."""
+    session.pop(SESSION_KEY, None)
+
+
 def install(app: Flask) -> None:
     """Use the LTI-aware session cookie and framing policy in this app."""
     app.session_interface = LtiSessionInterface()
     app.after_request(allow_platform_frames)
+    # Flask-Login sends these for every login_user/logout_user, whichever view calls them.
+    user_logged_in.connect(forget_platform, app)
+    user_logged_out.connect(forget_platform, app)

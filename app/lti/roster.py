@@ -2,9 +2,11 @@
 
 The members come from the platform with pylti1p3 (a client-credentials token, every page of the
 membership container). Each active member is found or made by (issuer, user id) exactly as a launch
-would: learners join the cohort; instructors are listed but not made co-educators (they become so
-by launching, which is their own act). Members the platform marks inactive are skipped; nobody is
-removed by a sync. pylti1p3 and requests are imported when a sync runs, not when the app is built: the
+would: learners join the cohort; instructors whose account may teach are invited to co-teach it (a
+`CohortEducator` row with no `accepted_at`, exactly as a colleague's share), since teaching a cohort
+shows them its learners' work and that is theirs to accept: on their Teaching page, or by launching
+Alliance from the course, which accepts it. Members the platform marks inactive are skipped; nobody is
+removed by a sync (a platform's roster leaving someone out is not a request to delete their work here). pylti1p3 and requests are imported when a sync runs, not when the app is built: the
 cohort page asks `context_of` only.
 """
 
@@ -15,9 +17,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.lti import launches
 from app.lti.grades import connector
-from app.models import Cohort, LtiContext, LtiPlatform
+from app.models import Cohort, CohortEducator, LtiContext, LtiPlatform, User
 from app.models.types import utcnow
-from app.services import accounts, cohorts
+from app.services import accounts, cohorts, sql
+
+_invite = sql.InsertIfAbsent(CohortEducator, conflict=["cohort_id", "user_id"])
 
 
 class RosterError(Exception):
@@ -31,6 +35,7 @@ class Synced:
     added: int = 0
     already: int = 0
     instructors: int = 0
+    invited: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -64,8 +69,21 @@ def fetch_members(context: LtiContext, platform: LtiPlatform, timeout: float = 1
         raise RosterError(f"{platform.name} did not give the roster ({type(exc).__name__}). Try again later.") from None
 
 
-def sync(cohort: Cohort, context: LtiContext, platform: LtiPlatform, members: list[dict]) -> Synced:
-    """Bring the members into the cohort (flush only)."""
+def _invite_to_teach(cohort: Cohort, user: User, by: User | None) -> bool:
+    """Invite an instructor to co-teach the cohort unless they teach it or are invited already."""
+    row = {
+        "cohort_id": cohort.id,
+        "user_id": user.id,
+        "is_owner": False,
+        "added_at": utcnow(),
+        "accepted_at": None,
+        "invited_by_id": by.id if by is not None else None,
+    }
+    return _invite(row)
+
+
+def sync(cohort: Cohort, context: LtiContext, platform: LtiPlatform, members: list[dict], by: User | None = None) -> Synced:
+    """Bring the members into the cohort, inviting its instructors to co-teach it (flush only)."""
     result = Synced()
     for member in members:
         if not isinstance(member, dict):
@@ -82,6 +100,8 @@ def sync(cohort: Cohort, context: LtiContext, platform: LtiPlatform, members: li
             continue
         if role == "educator":
             result.instructors += 1
+            if user.is_educator and _invite_to_teach(cohort, user, by):
+                result.invited += 1
             continue
         membership = cohorts.membership(cohort, user.id)
         if membership is not None and membership.removed_at is None:

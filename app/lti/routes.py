@@ -146,10 +146,11 @@ def sync_roster(cohort_id: int):
     except roster.RosterError as exc:
         flash(str(exc), "error")
         return redirect(url_for("teach.cohort", cohort_id=cohort.id, _anchor="members"))
-    result = roster.sync(cohort, context, platform, members)
+    result = roster.sync(cohort, context, platform, members, by=current_user._get_current_object())
     db.session.commit()
     said = f"Roster synced from {platform.name}: {result.added} added, {result.already} already here"
-    said += f", {result.instructors} instructor{'s' if result.instructors != 1 else ''} (they teach once they launch)."
+    said += f", {result.instructors} instructor{'s' if result.instructors != 1 else ''}"
+    said += f" ({result.invited} newly invited to co-teach: they accept by opening Alliance from the course, or under Teaching)."
     if result.skipped:
         said += " Not added: " + "; ".join(result.skipped[:5]) + ("…" if len(result.skipped) > 5 else ".")
     flash(said, "success")

@@ -23,3 +23,11 @@ def quiz_bank(quiz_id: str, format_name: str):
         mimetype=bank_format.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.app_template_global("harmful_penalty_percent")
+def harmful_penalty_percent() -> str:
+    """The share of a question's mark a harmful reply costs in the downloads, as the course builder says it."""
+    from app.exchange.banks.mapping import DEFAULT_HARMFUL_PENALTY, percent_text
+
+    return percent_text(-DEFAULT_HARMFUL_PENALTY)

@@ -111,6 +111,13 @@ def write(quiz: Quiz, harmful_penalty: float = mapping.DEFAULT_HARMFUL_PENALTY) 
     root = etree.Element("quiz")
     kept, left_out = mapping.exportable(quiz)
     root.append(_comment(f"Alliance quiz: {quiz.id}. Moodle: Question bank > Import > Moodle XML format."))
+    root.append(
+        _comment(
+            "Scenario replies: best 100%, acceptable partial, unhelpful 0%, "
+            f"harmful {mapping.percent_text(-harmful_penalty)}% (Alliance scores harmful 0 and flags it)."
+            " See docs/quiz-banks.md."
+        )
+    )
     if left_out:
         root.append(_comment("Left out (no Moodle question fits): " + ", ".join(i.id for i in left_out)))
     _category(root, quiz)

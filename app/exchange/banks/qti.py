@@ -1,4 +1,9 @@
-"""A quiz as an IMS QTI 2.1 content package: imsmanifest.xml and one assessmentItem file per item."""
+"""A quiz as an IMS QTI 2.1 content package: imsmanifest.xml, the quiz as an assessmentTest, one assessmentItem file per item.
+
+The test lists the items in the quiz's order in one section, answered together and in any order (as on
+Alliance's quiz page), and sums their SCORE; a platform that imports tests gets the quiz whole, one that
+imports items only takes the item resources.
+"""
 
 import io
 import zipfile
@@ -23,6 +28,8 @@ _TAGS = {
     "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul", "span", "div",
 }  # fmt: skip
 _ATTRIBUTES = {"a": {"href"}, "th": {"scope"}, "sup": {"class"}}
+#: The assessmentTest's path in the package (item hrefs inside it are relative to it).
+TEST_FILE = "assessment.xml"
 #: Zip entries get one fixed time, so the same quiz always makes the same package.
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -227,6 +234,21 @@ def item_xml(item, title: str, harmful_penalty: float = mapping.DEFAULT_HARMFUL_
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def test_xml(quiz: Quiz, items: list) -> bytes:
+    """The quiz as a QTI 2.1 assessmentTest: one section of its items, its SCORE the sum of theirs."""
+    root = etree.Element(_q("assessmentTest"), nsmap={None: QTI, "xsi": XSI}, identifier=f"TEST-{quiz.id}")
+    root.set("title", quiz.title)
+    root.set(f"{{{XSI}}}schemaLocation", QTI_LOCATION)
+    _sub(root, "outcomeDeclaration", identifier="SCORE", cardinality="single", baseType="float")
+    part = _sub(root, "testPart", identifier="PART-1", navigationMode="nonlinear", submissionMode="simultaneous")
+    section = _sub(part, "assessmentSection", identifier="SECTION-1", title=quiz.title, visible="true")
+    for item in items:
+        _sub(section, "assessmentItemRef", identifier=item.id, href=f"items/{item.id}.xml")
+    total = _sub(_sub(root, "outcomeProcessing"), "setOutcomeValue", identifier="SCORE")
+    _sub(_sub(total, "sum"), "testVariables", variableIdentifier="SCORE")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
 def _langstring(parent, tag: str, text: str) -> None:
     holder = etree.SubElement(parent, f"{{{MD}}}{tag}")
     langstring = etree.SubElement(holder, f"{{{MD}}}langstring")
@@ -235,7 +257,7 @@ def _langstring(parent, tag: str, text: str) -> None:
 
 
 def manifest(quiz: Quiz, items: list) -> bytes:
-    """The package's imsmanifest.xml: one item resource per item, tagged with its competencies."""
+    """The package's imsmanifest.xml: the test's resource, depending on one item resource per item tagged with its competencies."""
     root = etree.Element(
         f"{{{CP}}}manifest", nsmap={None: CP, "imsmd": MD, "xsi": XSI}, identifier=f"MANIFEST-{quiz.id}"
     )
@@ -247,6 +269,12 @@ def manifest(quiz: Quiz, items: list) -> bytes:
     _langstring(general, "title", quiz.title)
     etree.SubElement(root, f"{{{CP}}}organizations")
     resources = etree.SubElement(root, f"{{{CP}}}resources")
+    test = etree.SubElement(
+        resources, f"{{{CP}}}resource", identifier="RES-TEST", type="imsqti_test_xmlv2p1", href=TEST_FILE
+    )
+    etree.SubElement(test, f"{{{CP}}}file", href=TEST_FILE)
+    for item in items:
+        etree.SubElement(test, f"{{{CP}}}dependency", identifierref=f"RES-{item.id}")
     for item in items:
         href = f"items/{item.id}.xml"
         resource = etree.SubElement(
@@ -262,9 +290,9 @@ def manifest(quiz: Quiz, items: list) -> bytes:
 
 
 def files(quiz: Quiz, harmful_penalty: float = mapping.DEFAULT_HARMFUL_PENALTY) -> dict[str, bytes]:
-    """The package's files by path: the manifest first, then each item."""
+    """The package's files by path: the manifest first, then the test, then each item."""
     kept, _left_out = mapping.exportable(quiz)
-    found = {"imsmanifest.xml": manifest(quiz, kept)}
+    found = {"imsmanifest.xml": manifest(quiz, kept), TEST_FILE: test_xml(quiz, kept)}
     for item in kept:
         found[f"items/{item.id}.xml"] = item_xml(item, f"{quiz.title}: {item.id}", harmful_penalty)
     return found
