@@ -21,6 +21,7 @@ from app.teach import (  # noqa: E402,F401  (routes attach themselves to bp)
     cohorts,
     courses,
     password_resets,  # noqa: E402,F401  (a student's new password link)
+    quiz_banks,  # noqa: E402,F401  (a quiz as GIFT, Moodle XML or QTI 2.1)
     records,  # noqa: E402,F401  (a cohort's learning records download)
     reports,
     roster,
