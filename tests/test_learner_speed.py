@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.content import certainty
+from app.content.markdown import GLOSSARY_HREF
 from app.models import AnswerSummary, ItemResponse, QuizAttempt
 from app.services import accounts, conversations, hooks, mastery, practice, quizzes, summaries
 from tests.conftest import BACKENDS, _private_postgres_database, _settings
@@ -85,6 +86,34 @@ def test_a_quiz_submission_runs_ten_statements_of_its_own(client, student, quiz,
     ran = _statements(count_queries, client, "POST", url, data=answers_by_grade(quiz, "best"))
     assert len(ran) == 10, "\n".join(s[:70] for s in ran)
     assert sum("answer_summary" in s for s in ran) == 1
+
+
+def test_a_submission_runs_one_select_per_listener_when_neither_has_anything_to_do(
+    client, student, quiz, count_queries
+):
+    # No platform link and no assigned course: the grade passback and the certificates each look once, and write nothing.
+    url = client.post(f"/learn/quizzes/{quiz.id}/attempts").location
+    ran = _statements(count_queries, client, "POST", url, data=answers_by_grade(quiz, "best"))
+    assert len(ran) == 12, "\n".join(s[:70] for s in ran)
+    listeners = ran[-2:]
+    assert all(s.lstrip().upper().startswith("SELECT") for s in listeners), listeners
+    assert not any("lti_score" in s or "certificate (" in s for s in ran)
+
+
+def test_a_lesson_read_under_another_script_root_links_there(client, student, catalog):
+    # The lesson's text is rendered once and kept: the copy kept for one script root never serves another.
+    module = catalog.modules[0]
+    lesson = next(
+        lesson
+        for lesson in module.lessons
+        if GLOSSARY_HREF in lesson.intro_html + "".join(section.html for section in lesson.sections)
+    )
+    url = f"/learn/modules/{module.id}/lessons/{lesson.id}"
+    plain = client.get(url).text
+    assert 'href="/learn/glossary' in plain
+    mounted = client.get(url, environ_overrides={"SCRIPT_NAME": "/alliance"}).text
+    assert 'href="/alliance/learn/glossary' in mounted and 'href="/learn/glossary' not in mounted
+    assert f'action="/alliance{url}/complete"' in mounted
 
 
 # --- the progress page's cost does not grow with the learner's answers

@@ -7,7 +7,7 @@ from app.content import catalog, conversation_lengths
 from app.content.certainty import parse_level
 from app.errors import not_found
 from app.extensions import db
-from app.learn import bp
+from app.learn import bp, fragments, links, progress_rows
 from app.learn.forms import ReplyForm
 from app.models.types import utcnow
 from app.services import (
@@ -21,6 +21,7 @@ from app.services import (
     quizzes,
     reflections,
     review,
+    summaries,
 )
 from app.services import results as results_service
 
@@ -47,6 +48,7 @@ def home():
     return render_template(
         "learn/home.html",
         standing=standing,
+        module_links=links.by_id("learn.module", "module_id", (p.module.id for p in standing)),
         next_step=progress.home_step(standing, assigned),
         assigned=assigned,
         review_due=review.due_count(current_user.id, catalog(), utcnow()),
@@ -96,8 +98,9 @@ def lesson(module_id: str, lesson_id: str):
         row=row,
         previous=previous,
         following=following,
-        quiz=catalog().first_quiz_for(module.id),
-        cited=[module.reference(ref_id) for ref_id in lesson.cited],
+        # Only the last lesson's "Next" leads to the quiz (looking it up walks every quiz).
+        quiz=catalog().first_quiz_for(module.id) if following is None else None,
+        parts=fragments.lesson(module, lesson),
     )
 
 
@@ -203,9 +206,11 @@ def progress_page():
     """The learner's progress per module, mastery and calibration per competency, and their reflections."""
     standing = progress.modules_progress(current_user.id, catalog())
     rule = mastery.rule_from(current_app.config)
-    # One query for every answer: mastery, the table and calibration all read these rows.
-    answers = mastery.answers(current_user.id)
-    groups = mastery.groups(catalog(), mastery.standings(answers, rule), standing)
+    # The learner's summaries, kept as answers are recorded: the same cost after 30 answers or 3,000.
+    answered = summaries.read(current_user.id, rule)
+    observed = mastery.observed(current_user.id, catalog())  # seen to do at observed stations, kept apart
+    groups = mastery.groups(catalog(), answered.standings, standing, observed)
+    when = current_app.jinja_env.filters["when"]  # dates as every page writes them
     return render_template(
         "learn/progress.html",
         standing=standing,
@@ -213,8 +218,16 @@ def progress_page():
         groups=groups,
         chart=mastery_chart.svg(groups, rule, f"Right answers in your last {rule.window} per competency"),
         chart_description=mastery_chart.description(groups, rule),
-        practise=mastery.by_state(groups),
-        calibration=mastery.calibration(answers),
+        mastery_rows=progress_rows.table_bodies(groups, when),
+        practise_lists=progress_rows.practise_lists(
+            mastery.by_state(groups),
+            links.by_id("learn.practise_competency", "competency_id", (c.id for c in catalog().competencies)),
+            when,
+        ),
+        module_rows=progress_rows.module_rows(
+            standing, links.by_id("learn.module", "module_id", (p.module.id for p in standing))
+        ),
+        calibration=answered.calibration,
         reflections=[
             (reflections.describe(catalog(), r.subject_ref), r) for r in reflections.for_user(current_user.id)
         ],

@@ -15,12 +15,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, bindparam, cast, exists, select
 
 from app.content import Catalog, Competency, certainty
 from app.extensions import db
-from app.models import ItemResponse
+from app.models import ItemResponse, Observation, Station
+from app.models.observation import STAFF_ROLES
 from app.services.progress import ModuleProgress
 from app.services.reports import GROUP_NAMES
 
@@ -94,8 +97,9 @@ class Standing:
         return round(100 * self.total_correct / self.total) if self.total else None
 
 
+@lru_cache(maxsize=1024)
 def not_started(competency_ref: str) -> Standing:
-    """The standing of a competency with no answers yet."""
+    """The standing of a competency with no answers yet (one per competency, shared: a Standing never changes)."""
     return Standing(competency_ref, "not-started", 0, 0, 0, 0, 0, None)
 
 
@@ -187,6 +191,9 @@ class Row:
     lessons_total: int
     lessons_done: int
     practice_items: int
+    #: What educators and examiners saw the learner do at observed stations (app/observe), if anything:
+    #: a second mark beside mastery, never mixed into it.
+    observed: Any = None
 
 
 @dataclass(frozen=True)
@@ -200,27 +207,80 @@ class Group:
 
 def practice_items(catalog: Catalog, competency_id: str) -> list[tuple[str, str]]:
     """The (quiz id, item id) of every quiz item tagged with the competency, in catalog order."""
-    return [(q.id, i.id) for q in catalog.quizzes for i in q.items if competency_id in i.competencies]
+    return [(q.id, i.id) for q in catalog.shipped_quizzes for i in q.items if competency_id in i.competencies]
 
 
-def groups(catalog: Catalog, by_ref: dict[str, Standing], modules: Sequence[ModuleProgress]) -> list[Group]:
+#: What `groups` needs of a catalog, by catalog (held, so its id is never another's): a catalog never changes.
+_FRAMEWORK: dict[int, tuple[Catalog, Counter, dict[str, tuple[tuple[str, str], ...]]]] = {}
+
+
+def _framework(catalog: Catalog) -> tuple[Counter, dict[str, tuple[tuple[str, str], ...]]]:
+    """Per competency, how many shipped quiz items assess it and the (module, lesson) keys teaching it; once per catalog."""
+    held = _FRAMEWORK.get(id(catalog))
+    if held is None or held[0] is not catalog:
+        if len(_FRAMEWORK) >= 4:  # a publish makes a new catalog: keep only the last few
+            _FRAMEWORK.clear()
+        tagged = Counter(ref for quiz in catalog.shipped_quizzes for item in quiz.items for ref in item.competencies)
+        teaching = {
+            c.id: tuple((lesson.module_id, lesson.id) for lesson in catalog.lessons_teaching(c.id))
+            for c in catalog.competencies
+        }
+        held = _FRAMEWORK[id(catalog)] = (catalog, tagged, teaching)
+    return held[1], held[2]
+
+
+def groups(
+    catalog: Catalog,
+    by_ref: dict[str, Standing],
+    modules: Sequence[ModuleProgress],
+    observed: dict[str, Any] | None = None,
+) -> list[Group]:
     """Every competency of the framework, grouped by area, with its standing and the lessons teaching it that
-    the learner completed (from `modules`, already read)."""
-    lessons_done = {(p.module.id, lesson_id) for p in modules for lesson_id in p.lessons if p.lesson_done(lesson_id)}
-    tagged = Counter(ref for quiz in catalog.quizzes for item in quiz.items for ref in item.competencies)
+    the learner completed (from `modules`, already read), and what was observed of it (`observed`, by id)."""
+    lessons_done = {
+        (p.module.id, lesson_id) for p in modules for lesson_id, row in p.lessons.items() if row and row.is_completed
+    }
+    tagged, teaching_keys = _framework(catalog)
+    observed = observed or {}
     grouped: dict[str, list[Row]] = {}
     for competency in catalog.competencies:
-        teaching = catalog.lessons_teaching(competency.id)
+        teaching = teaching_keys[competency.id]
         grouped.setdefault(competency.group, []).append(
             Row(
                 competency=competency,
                 standing=by_ref.get(competency.id) or not_started(competency.id),
                 lessons_total=len(teaching),
-                lessons_done=sum(1 for lesson in teaching if (lesson.module_id, lesson.id) in lessons_done),
+                lessons_done=len(lessons_done.intersection(teaching)),
                 practice_items=tagged[competency.id],
+                observed=observed.get(competency.id),
             )
         )
     return [Group(code, group_name(code), tuple(rows)) for code, rows in grouped.items()]
+
+
+#: Whether staff submitted any rating of the learner at a released station (the rows `seen_to_do` tallies):
+#: built once with a bound parameter, so its compiled form is cached.
+_RELEASED_RATINGS = select(
+    exists().where(
+        Observation.student_id == bindparam("rated_user"),
+        Observation.rater_role.in_(STAFF_ROLES),
+        Observation.submitted_at.is_not(None),
+        Station.id == Observation.station_id,
+        Station.released_at.is_not(None),
+    )
+)
+
+
+def observed(user_id: int, catalog: Catalog) -> dict[str, Any]:
+    """What staff saw the learner do per competency at observed stations whose ratings are released.
+
+    One cheap query for a learner never rated at a released station (most learners); two otherwise.
+    """
+    if not db.session.scalar(_RELEASED_RATINGS, {"rated_user": user_id}):
+        return {}
+    from app.observe.services import results  # the observation area reads its own tables
+
+    return results.seen_to_do(catalog, [user_id], released_only=True).get(user_id, {})
 
 
 # --- practice sets for one competency

@@ -11,7 +11,8 @@ row fits in 300 px (the boxes, then the count and state), narrower than a phone'
 """
 
 from collections.abc import Sequence
-from html import escape
+from functools import lru_cache
+from html import escape as _escape
 
 from markupsafe import Markup
 
@@ -27,6 +28,10 @@ INK = "#1d2733"
 #: Fill of a right answer's box by state; dark enough for 3:1 against white (non-text contrast).
 FILLS = {"mastered": "#1b6b35", "learning": "#0b5c7a", "blocked": "#a4262c", "not-started": "#ffffff"}
 SHORT_STATES = {"mastered": "Mastered", "learning": "Learning", "blocked": "Blocked", "not-started": "Not started"}
+
+
+#: Names, states and counts repeat on every page: each string is escaped once per process.
+escape = lru_cache(maxsize=4096)(_escape)
 
 
 def _box_width(rule: Rule) -> float:
@@ -69,18 +74,12 @@ def svg(groups: Sequence[Group], rule: Rule, title: str, svg_id: str = "mastery-
             standing = row.standing
             parts.append(f'<text class="chart-label" x="0" y="{y + 13}">{escape(row.competency.name)}</text>')
             fill = f"url(#{hatch_id})" if standing.state == "blocked" else FILLS[standing.state]
-            for index in range(rule.window):
-                filled = index < standing.correct_in_window
-                unanswered = index >= standing.answers_in_window
-                dashed = ' stroke-dasharray="3 2"' if unanswered else ""
-                parts.append(
-                    f'<rect x="{index * box + 1:g}" y="{y + 19}" width="{box - 4:g}" height="{_BOX_H}" '
-                    f'fill="{fill if filled else "#ffffff"}" stroke="{INK}" stroke-width="1"{dashed}></rect>'
-                )
-            mark = rule.required * box - 1.5
+            # The boxes and the line, drawn once per kind of bar and moved into place.
+            parts.append(f'<g transform="translate(0 {y})">')
             parts.append(
-                f'<line x1="{mark:g}" y1="{y + 15}" x2="{mark:g}" y2="{y + 39}" stroke="{INK}" stroke-width="2"></line>'
+                _bar(fill, standing.correct_in_window, standing.answers_in_window, rule.window, rule.required, box)
             )
+            parts.append("</g>")
             if standing.total:
                 value = f"{standing.correct_in_window} of {standing.answers_in_window} · {SHORT_STATES[standing.state]}"
             else:
@@ -90,6 +89,25 @@ def svg(groups: Sequence[Group], rule: Rule, title: str, svg_id: str = "mastery-
     parts.append(_legend(y + 24, box, rule, hatch_id))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+@lru_cache(maxsize=1024)
+def _bar(fill: str, correct: int, answered: int, window: int, required: int, box: float) -> str:
+    """One bar's boxes (filled for each right answer, dashed where no answer is yet) and its mastery line, at y 0.
+
+    Bars differ only in these numbers, so each kind is drawn once per process.
+    """
+    parts = []
+    for index in range(window):
+        filled = index < correct
+        dashed = ' stroke-dasharray="3 2"' if index >= answered else ""
+        parts.append(
+            f'<rect x="{index * box + 1:g}" y="19" width="{box - 4:g}" height="{_BOX_H}" '
+            f'fill="{fill if filled else "#ffffff"}" stroke="{INK}" stroke-width="1"{dashed}></rect>'
+        )
+    mark = required * box - 1.5
+    parts.append(f'<line x1="{mark:g}" y1="15" x2="{mark:g}" y2="39" stroke="{INK}" stroke-width="2"></line>')
+    return "".join(parts)
 
 
 def _legend(y: float, box: float, rule: Rule, hatch_id: str) -> str:

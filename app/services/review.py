@@ -98,17 +98,26 @@ def _stored(card: Card, first: Rating, last: Rating) -> dict[str, Any]:
     return {**card.to_dict(), "first_rating": int(first), "last_rating": int(last)}
 
 
+#: The learner's cards among some quizzes' items: built once (expanding lists), its compiled form cached.
+_READ_CARDS = select(ReviewCard.quiz_ref, ReviewCard.item_ref, ReviewCard.card, ReviewCard.review_count).where(
+    ReviewCard.user_id == bindparam("r_user"),
+    ReviewCard.quiz_ref.in_(bindparam("r_quizzes", expanding=True)),
+    ReviewCard.item_ref.in_(bindparam("r_items", expanding=True)),
+)
+
+
 def _read(user_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[dict[str, Any], int]]:
     """The learner's cards for these items: (stored card, review count) by (quiz_ref, item_ref); one SELECT."""
     if not keys:
         return {}
     # Columns, not ORM objects: the writes below are Core statements an identity map would not see.
     found = db.session.execute(
-        select(ReviewCard.quiz_ref, ReviewCard.item_ref, ReviewCard.card, ReviewCard.review_count).where(
-            ReviewCard.user_id == user_id,
-            ReviewCard.quiz_ref.in_({quiz_ref for quiz_ref, _ in keys}),
-            ReviewCard.item_ref.in_({item_ref for _, item_ref in keys}),
-        )
+        _READ_CARDS,
+        {
+            "r_user": user_id,
+            "r_quizzes": sorted({quiz_ref for quiz_ref, _ in keys}),
+            "r_items": sorted({item_ref for _, item_ref in keys}),
+        },
     )
     return {(q, i): (card, count) for q, i, card, count in found if (q, i) in keys}
 
@@ -200,12 +209,27 @@ def _create_cards(user_id: int, fresh: dict[tuple[str, str], Rating], now, chose
                 "last_reviewed_at": now,
             }
         )
-    insert = sql.dialect_insert()(ReviewCard).values(rows)
-    statement = insert.on_conflict_do_nothing(index_elements=["user_id", "quiz_ref", "item_ref"]).returning(
-        ReviewCard.quiz_ref, ReviewCard.item_ref
-    )
-    created = {(q, i) for q, i in db.session.execute(statement)}
+    created = {(q, i) for q, i in db.session.execute(_create_statement(), rows)}
     return set(fresh) - created
+
+
+_CREATE: dict[str, Any] = {}
+
+
+def _create_statement():
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the keys, built once per dialect and run for many rows at once.
+
+    One statement with every row's values in it would be built and compiled anew for each submission.
+    """
+    dialect = db.session.get_bind().dialect.name
+    statement = _CREATE.get(dialect)
+    if statement is None:
+        statement = _CREATE[dialect] = (
+            sql.dialect_insert()(ReviewCard)
+            .on_conflict_do_nothing(index_elements=["user_id", "quiz_ref", "item_ref"])
+            .returning(ReviewCard.quiz_ref, ReviewCard.item_ref)
+        )
+    return statement
 
 
 #: One conditional UPDATE of a card, run for many cards at once (executemany): built once, its

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ItemResponse, QuizAttempt, User
 from app.models.study import REFLECTION_MAX
+from app.services import summaries
 from tests.browser.checks import assert_accessible, assert_reflows
 
 
@@ -48,6 +49,8 @@ def _give_history(live_server, email: str) -> None:
                     answered_at=start + timedelta(minutes=position),
                 )
             )
+        db.session.flush()
+        summaries.rebuild(user_id)  # answers written directly: their summaries too, as the app keeps them
         db.session.commit()
 
 

@@ -182,6 +182,7 @@ def test_new_student_signs_up_learns_takes_the_quiz_and_sees_progress(
                 f"{s.total_correct} of {s.total} ({s.percent_correct}%)" if s.total else "none answered yet",
                 str(s.harmful),
                 f"{done} of {len(teaching)}",
+                "– not observed",  # no observed station rated yet
             ]
         )
 
