@@ -3,7 +3,7 @@
 from datetime import datetime
 from functools import lru_cache
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -11,6 +11,35 @@ from app.content import catalog, certainty, markdown
 from app.content.conversations import OUTCOMES
 from app.content.items import GRADE_LABELS, field_name
 from app.services import estimates
+
+#: Signed CSRF tokens by (secret, session token). Every signed-in page carries the sign-out form, and
+#: signing the session's token anew on each request cost a fiftieth of a learner page; with no time
+#: limit on tokens (WTF_CSRF_TIME_LIMIT None) a token signed once stays as valid as a fresh one.
+_signed_tokens: dict[tuple[str, str], str] = {}
+_SIGNED_TOKENS_MAX = 10_000
+
+
+def csrf_token() -> str:
+    """The request's signed CSRF token (Flask-WTF's generate_csrf), signed once per session token, not per request."""
+    config = current_app.config
+    name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(name)
+    if token is not None:
+        return token
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()  # a signature's time then matters: sign afresh, as Flask-WTF does
+    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    raw = session.get(name)
+    token = _signed_tokens.get((secret, raw)) if raw else None
+    if token is None:
+        token = generate_csrf()
+        if len(_signed_tokens) >= _SIGNED_TOKENS_MAX:
+            _signed_tokens.clear()
+        _signed_tokens[(secret, session[name])] = token
+    else:
+        # As generate_csrf leaves it: later calls in this request, and the no-store check, read g.
+        setattr(g, name, token)
+    return token
 
 
 def register(app: Flask) -> None:
@@ -56,7 +85,7 @@ def register(app: Flask) -> None:
     @app.template_global("csrf_field")
     def csrf_field() -> Markup:
         """The CSRF token as a hidden input with no id, so a page may hold many forms without repeating an id."""
-        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+        return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token())
 
     app.jinja_env.globals.update(
         grade_labels=GRADE_LABELS,

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app import templating
 from app.content import certainty
 from app.content.markdown import GLOSSARY_HREF
 from app.models import AnswerSummary, ItemResponse, QuizAttempt
 from app.services import accounts, conversations, hooks, mastery, practice, quizzes, summaries
-from tests.conftest import BACKENDS, _private_postgres_database, _settings
+from tests.conftest import BACKENDS, PASSWORD, _private_postgres_database, _settings, csrf_token
 from tests.helpers import answers_by_grade, given_answers
 
 RULES = (mastery.Rule(), mastery.Rule(window=1, required=1), mastery.Rule(window=20, required=12))
@@ -98,6 +99,31 @@ def test_a_submission_runs_one_select_per_listener_when_neither_has_anything_to_
     listeners = ran[-2:]
     assert all(s.lstrip().upper().startswith("SELECT") for s in listeners), listeners
     assert not any("lti_score" in s or "certificate (" in s for s in ran)
+
+
+class TestTheCsrfToken:
+    """Every signed-in page carries the sign-out form and its CSRF token, signed once per session, not per page."""
+
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        """CSRF protection on, as in production."""
+        return {**app_settings, "WTF_CSRF_ENABLED": True}
+
+    def test_a_learner_gets_one_signed_token_that_keeps_working(self, client, auth, monkeypatch):
+        user = auth.create("student")
+        token = csrf_token(client.get("/auth/sign-in").text)
+        signed_in = client.post("/auth/sign-in", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+        assert signed_in.status_code == 302
+        signed = []
+        sign = templating.generate_csrf
+        monkeypatch.setattr(templating, "generate_csrf", lambda: signed.append(1) or sign())
+        tokens = {csrf_token(client.get(url).text) for url in ("/learn/", "/learn/progress", "/learn/review")}
+        assert len(tokens) == 1 and len(signed) == 1
+        # The kept token is as good as a fresh one; a post without it is still refused.
+        assert client.post("/auth/sign-out").status_code == 400
+        assert client.get("/learn/").status_code == 200
+        assert client.post("/auth/sign-out", data={"csrf_token": tokens.pop()}).status_code == 302
+        assert client.get("/learn/").status_code == 302
 
 
 def test_a_lesson_read_under_another_script_root_links_there(client, student, catalog):

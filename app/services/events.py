@@ -83,7 +83,7 @@ def record_many(rows: list[dict[str, Any]]) -> None:
         return
     if not current_app.config.get("LRS_ENDPOINT"):
         # A Core insert of the table: an ORM bulk insert costs twice as much, and no objects are wanted.
-        db.session.execute(_INSERT_EVENTS, rows)
+        db.session.connection().execute(_INSERT_EVENTS, rows)  # the session's transaction, without its ORM layer
         return
     ids = db.session.scalars(insert(LearningEvent).returning(LearningEvent.id), rows).all()
     at = rows[0]["created_at"]

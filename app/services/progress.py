@@ -283,7 +283,8 @@ def modules_progress(user_id: int, catalog: Catalog, modules: tuple[Module, ...]
     modules = catalog.modules if modules is None else modules
     by_module: dict[str, dict[str, LessonState]] = {m.id: {} for m in modules}
     quiz_summaries: dict[str, QuizSummary] = {}
-    for module_ref, ref, done_at, last_at, attempts, best, last, passed in db.session.execute(
+    # On the session's connection: a Core statement needs none of the ORM's work.
+    for module_ref, ref, done_at, last_at, attempts, best, last, passed in db.session.connection().execute(
         _SUMMARY_ROWS, {"user_id": user_id}
     ):
         if attempts is not None:

@@ -197,7 +197,7 @@ def claim(attempt: QuizAttempt, result: dict[str, Any]) -> None:
     """Close an open attempt with its result, once: raise AlreadySubmitted if it is no longer open."""
     # The conditional update is the once-only guard: of two racing submissions, one sees 0 rows.
     columns = tuple(sorted(result))
-    claimed = db.session.execute(
+    claimed = db.session.connection().execute(
         _claim_statement(columns), {"claimed_id": attempt.id, **{f"new_{name}": result[name] for name in columns}}
     ).rowcount
     if claimed != 1:
@@ -240,6 +240,7 @@ def response_row(
 
 # Core, not an ORM bulk insert (twice the cost): the responses are not wanted as objects here.
 _INSERT_RESPONSES = insert(ItemResponse.__table__)
+_DELETE_DRAFTS = delete(DraftAnswer.__table__).where(DraftAnswer.__table__.c.attempt_id == bindparam("attempt_id"))
 
 
 def submit_attempt(
@@ -260,8 +261,10 @@ def submit_attempt(
     is_passed = percent >= attempt.pass_mark
     claim(attempt, {"submitted_at": now, "score": score, "max_score": max_score, "is_passed": is_passed})
     # The answers saved as the learner went are now graded responses: the working copy goes.
-    db.session.execute(delete(DraftAnswer).where(DraftAnswer.attempt_id == attempt.id))
-    db.session.execute(
+    # Core statements built once, on the session's connection: the ORM adds nothing to them but cost.
+    connection = db.session.connection()
+    connection.execute(_DELETE_DRAFTS, {"attempt_id": attempt.id})
+    connection.execute(
         _INSERT_RESPONSES,
         [
             response_row(

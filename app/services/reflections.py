@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 
 from app.content import Catalog
 from app.extensions import db
@@ -126,12 +126,14 @@ def remove(user_id: int, subject_ref: str) -> bool:
     return deleted is not None
 
 
-def for_user(user_id: int) -> list[Reflection]:
-    """Every reflection of the learner, the most recently written first (one query)."""
-    return list(
-        db.session.scalars(
-            select(Reflection)
-            .where(Reflection.user_id == user_id)
-            .order_by(Reflection.updated_at.desc(), Reflection.id.desc())
-        )
-    )
+#: Built once: the progress page reads a learner's reflections on every view, and needs only these columns.
+_FOR_USER = (
+    select(Reflection.subject_ref, Reflection.body, Reflection.updated_at)
+    .where(Reflection.user_id == bindparam("user_id"))
+    .order_by(Reflection.updated_at.desc(), Reflection.id.desc())
+)
+
+
+def for_user(user_id: int) -> list[Row]:
+    """Every reflection of the learner (subject_ref, body, updated_at), the most recently written first (one query)."""
+    return db.session.connection().execute(_FOR_USER, {"user_id": user_id}).all()  # Core: no ORM layer needed

@@ -111,7 +111,7 @@ def _read(user_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tup
     if not keys:
         return {}
     # Columns, not ORM objects: the writes below are Core statements an identity map would not see.
-    found = db.session.execute(
+    found = db.session.connection().execute(
         _READ_CARDS,
         {
             "r_user": user_id,

@@ -63,7 +63,8 @@ class Upsert(_Statement):
     def __call__(self, rows: list[dict[str, Any]]) -> None:
         """Write the rows (one statement; executemany for several)."""
         if rows:
-            db.session.execute(self._statement(), rows)
+            # On the session's connection (same transaction): a Core statement needs none of the ORM's work.
+            db.session.connection().execute(self._statement(), rows)
 
 
 class InsertIfAbsent(_Statement):
@@ -77,7 +78,7 @@ class InsertIfAbsent(_Statement):
 
     def __call__(self, row: dict[str, Any]) -> bool:
         """True if the row was inserted, False if one with the same key was there already."""
-        return db.session.execute(self._statement(), row).first() is not None
+        return db.session.connection().execute(self._statement(), row).first() is not None
 
 
 def dialect_insert():

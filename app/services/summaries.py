@@ -162,7 +162,7 @@ _READ = select(
 def read(user_id: int, rule: Rule) -> Summaries:
     """The learner's standing on each competency they have answered on, and their calibration (one query)."""
     standings, totals = {}, None
-    for row in db.session.execute(_READ, {"user_id": user_id}):
+    for row in db.session.connection().execute(_READ, {"user_id": user_id}):  # Core: no ORM layer needed
         if row.competency_ref == EVERY_ANSWER:
             totals = row
         else:
