@@ -377,7 +377,7 @@ def test_unknown_competency_is_a_friendly_404(client, student):
 
 
 def test_a_competency_without_items_says_so_and_a_forged_start_is_refused(client, db, student, monkeypatch):
-    monkeypatch.setattr(mastery, "practice_items", lambda catalog, competency_id: [])
+    monkeypatch.setattr(mastery, "practice_items", lambda catalog, competency_id, given=(): [])
     page = client.get("/learn/practice/competencies/comm.empathy").text
     assert "No quiz items assess this competency yet, so there is nothing to practise here." in page
     assert "Start practising" not in page

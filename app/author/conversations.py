@@ -9,7 +9,7 @@ import re
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.author import bp
+from app.author import bp, stats
 from app.author import conversation_fields as cf
 from app.author.fields import MAX_TEXT, anchor
 from app.author.routes import quiz_or_404
@@ -243,6 +243,7 @@ def conversation_node(quiz_id: int, node_id: str):
         leads_here=talks.routes_into(draft, node_id),
         breaks=talks.what_breaks(draft, node_id),
         checked=checked,
+        reply_stats=stats.reply_statistics(current_user, found, node_id, node),
     )
 
 

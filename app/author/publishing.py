@@ -153,6 +153,31 @@ def site_wide(quiz_id: int):
     return redirect(url_for(".index", _anchor="every-quiz"))
 
 
+@bp.route("/<int:quiz_id>/withdraw", methods=["GET", "POST"])
+def withdraw(quiz_id: int):
+    """Its owner or an admin withdraws a published quiz: asked first; POST does it. Attempts and history stay."""
+    quiz = db.session.get(AuthoredQuiz, quiz_id)
+    if quiz is None or not authoring.may_withdraw(current_user, quiz):
+        not_found("There is no quiz of yours at this address. It may have been deleted, or it is not shared with you.")
+    back = url_for(".history", quiz_id=quiz.id) if authoring.is_editor(current_user, quiz) else None
+    back = back or url_for(".index", _anchor="every-quiz")
+    if request.method == "POST":
+        try:
+            authoring.withdraw(quiz)
+        except authoring.AuthoringError as exc:
+            flash(str(exc), "error")
+            return redirect(back)
+        db.session.commit()
+        live.changed(current_app._get_current_object())
+        flash(
+            f"“{quiz.title}” is withdrawn: learners cannot start it any more, and it has left the course builders. "
+            "Attempts already taken and their results stay. Publish it again to bring it back.",
+            "success",
+        )
+        return redirect(back)
+    return render_template("author/withdraw.html", quiz=quiz, back=back)
+
+
 def version_number(raw: str | None) -> int | None:
     """A version number from the address, or None."""
     try:

@@ -183,15 +183,23 @@ def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -
     return replace(checked.quiz, version=content_version)
 
 
-def combine(shipped: Catalog, authored: list[Quiz | Conversation]) -> Catalog:
-    """The shipped catalog with the published authored quizzes and conversations after its own (same types)."""
+def combine(shipped: Catalog, authored: list[Quiz | Conversation], withdrawn: frozenset[str] = frozenset()) -> Catalog:
+    """The shipped catalog with the published authored quizzes and conversations after its own (same types).
+
+    `withdrawn` names those kept only for attempts already taken (the catalog's `withdrawn`).
+    """
     if not authored:
         return shipped
     known = {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations}
     extra = sorted((q for q in authored if q.id not in known), key=lambda q: (q.title.casefold(), q.id))
     quizzes = tuple(q for q in extra if isinstance(q, Quiz))
     talks = tuple(c for c in extra if isinstance(c, Conversation))
-    return replace(shipped, quizzes=shipped.quizzes + quizzes, conversations=shipped.conversations + talks)
+    return replace(
+        shipped,
+        quizzes=shipped.quizzes + quizzes,
+        conversations=shipped.conversations + talks,
+        withdrawn=withdrawn & {q.id for q in extra},
+    )
 
 
 def version_of(data: dict, catalog: Catalog, quiz_id: str) -> str | None:

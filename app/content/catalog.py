@@ -162,6 +162,9 @@ class Catalog:
     conversations: tuple[Conversation, ...] = ()
     #: Observation forms (app/content/observations.py): consultations rated by educators, peers, patients, self.
     observations: tuple["ObservationForm", ...] = ()
+    #: Ids of authored quizzes and conversations withdrawn by their owner or an admin: kept for the attempts
+    #: already taken, never offered for new ones (app/content/live.py).
+    withdrawn: frozenset[str] = frozenset()
     _modules: MappingProxyType = field(init=False, repr=False)
     _quizzes: MappingProxyType = field(init=False, repr=False)
     _competencies: MappingProxyType = field(init=False, repr=False)

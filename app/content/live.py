@@ -62,8 +62,9 @@ def _read_revision(app: Flask) -> int | None:
     return found or 0
 
 
-def _published(app: Flask, shipped: Catalog, state: _State) -> list[Quiz | Conversation]:
-    """Every authored quiz's (or conversation's) newest version, built (from the per-process cache when already seen)."""
+def _published(app: Flask, shipped: Catalog, state: _State) -> tuple[list[Quiz | Conversation], frozenset[str]]:
+    """Every authored quiz's (or conversation's) newest version, built (from the per-process cache when already seen),
+    and the ids of those withdrawn (kept for the attempts already taken on them)."""
     from app.extensions import db
     from app.models.authoring import AuthoredQuiz, AuthoredVersion
 
@@ -74,11 +75,18 @@ def _published(app: Flask, shipped: Catalog, state: _State) -> list[Quiz | Conve
     )
     with db.engine.connect() as connection:
         rows = connection.execute(
-            select(AuthoredVersion.id, AuthoredVersion.content, AuthoredVersion.content_version, AuthoredQuiz.ref)
+            select(
+                AuthoredVersion.id,
+                AuthoredVersion.content,
+                AuthoredVersion.content_version,
+                AuthoredQuiz.ref,
+                AuthoredQuiz.withdrawn_at,
+            )
             .join(newest, (newest.c.quiz_id == AuthoredVersion.quiz_id) & (newest.c.number == AuthoredVersion.number))
             .join(AuthoredQuiz, AuthoredQuiz.id == AuthoredVersion.quiz_id)
         ).all()
     quizzes = []
+    withdrawn = frozenset(row.ref for row in rows if row.withdrawn_at is not None)
     for row in rows:
         if row.id not in state.built:
             state.built[row.id] = authored.build(row.content, shipped, row.ref, row.content_version)
@@ -86,7 +94,7 @@ def _published(app: Flask, shipped: Catalog, state: _State) -> list[Quiz | Conve
                 _log.warning("authored quiz %s (version row %s) no longer passes the checks: left out", row.ref, row.id)
         if state.built[row.id] is not None:
             quizzes.append(state.built[row.id])
-    return quizzes
+    return quizzes, withdrawn
 
 
 def _current(app: Flask) -> Catalog:
@@ -106,7 +114,8 @@ def _current(app: Flask) -> Catalog:
         if revision != state.revision or state.catalog is None:
             try:
                 # Revision 0: nothing was ever published, so there is nothing to read.
-                state.catalog = authored.combine(shipped, _published(app, shipped, state) if revision else [])
+                found, withdrawn = _published(app, shipped, state) if revision else ([], frozenset())
+                state.catalog = authored.combine(shipped, found, withdrawn)
             except SQLAlchemyError:
                 return state.catalog or shipped
             state.revision = revision

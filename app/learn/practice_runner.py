@@ -10,7 +10,7 @@ from app.converters import positive_number
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.learn.routes import _own_attempt_or_404, _quiz_or_404
+from app.learn.routes import _own_attempt_or_404, _quiz_or_404, refuse_if_withdrawn
 from app.services import events, practice, quizzes, reports, results
 
 
@@ -56,6 +56,7 @@ def title(attempt) -> str:
 def practise_quiz(quiz_id: str):
     """Begin (or resume) practising a whole quiz."""
     quiz = _quiz_or_404(quiz_id)
+    refuse_if_withdrawn(quiz, "practice")
     attempt = practice.start_quiz(current_user.id, quiz)
     db.session.commit()
     return redirect(url_for(".practice_attempt", attempt_id=attempt.id))

@@ -7,7 +7,7 @@ from app.content import catalog
 from app.errors import not_found
 from app.extensions import db
 from app.learn import bp
-from app.services import events, mastery, practice, summaries
+from app.services import authored_reach, events, mastery, practice, summaries
 
 
 def _competency_or_404(competency_id: str):
@@ -21,7 +21,8 @@ def _competency_or_404(competency_id: str):
 def practise_competency(competency_id: str):
     """The competency, the learner's standing on it and the set to practise; POST starts the set."""
     competency = _competency_or_404(competency_id)
-    items = mastery.practice_items(catalog(), competency.id)
+    # The authored quizzes count only when the learner was given them (a course of theirs, or site-wide).
+    items = mastery.practice_items(catalog(), competency.id, authored_reach.given_to(current_user.id, catalog()))
     error, status = None, 200
     if request.method == "POST":
         if items:

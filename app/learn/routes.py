@@ -2,15 +2,17 @@
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import Gone
 
 from app.content import catalog, conversation_lengths
 from app.content.certainty import parse_level
-from app.errors import not_found
+from app.errors import not_found, refuse
 from app.extensions import db
 from app.learn import bp, fragments, links, progress_rows
 from app.learn.forms import ReplyForm
 from app.models.types import utcnow
 from app.services import (
+    authored_reach,
     conversations,
     courses,
     drafts,
@@ -38,6 +40,18 @@ def _quiz_or_404(quiz_id: str):
     if quiz is None:
         not_found("There is no quiz at this address. It may have been renamed or removed.")
     return quiz
+
+
+WITHDRAWN = (
+    "“{title}” has been withdrawn, so it cannot be started any more. Attempts you already finished and "
+    "their results are still on your progress page."
+)
+
+
+def refuse_if_withdrawn(content, mode: str = "assessed", can_resume: bool = True) -> None:
+    """A clear 410 page instead of a new attempt at withdrawn authored content (an open attempt still resumes)."""
+    if authored_reach.refuses_new_attempt(current_user.id, catalog(), content.id, mode, can_resume):
+        refuse(Gone, WITHDRAWN.format(title=content.title))
 
 
 @bp.get("/")
@@ -150,6 +164,7 @@ def quiz(quiz_id: str):
 def start_attempt(quiz_id: str):
     """Begin (or resume) an attempt, then show its questions."""
     quiz = _quiz_or_404(quiz_id)
+    refuse_if_withdrawn(quiz)
     attempt, carried = drafts.resume(current_user.id, quiz)
     db.session.commit()
     if carried is not None:
@@ -209,7 +224,8 @@ def progress_page():
     # The learner's summaries, kept as answers are recorded: the same cost after 30 answers or 3,000.
     answered = summaries.read(current_user.id, rule)
     observed = mastery.observed(current_user.id, catalog())  # seen to do at observed stations, kept apart
-    groups = mastery.groups(catalog(), answered.standings, standing, observed)
+    given = authored_reach.given_to(current_user.id, catalog())  # no query when nothing authored is published
+    groups = mastery.groups(catalog(), answered.standings, standing, observed, given)
     when = current_app.jinja_env.filters["when"]  # dates as every page writes them
     return render_template(
         "learn/progress.html",
@@ -266,6 +282,7 @@ def conversation(conversation_id: str):
 def start_conversation(conversation_id: str):
     """Begin (or resume) a conversation."""
     conversation = _conversation_or_404(conversation_id)
+    refuse_if_withdrawn(conversation)
     attempt = quizzes.start_attempt(current_user.id, conversation)
     db.session.commit()
     return redirect(_play_address(attempt))
@@ -275,6 +292,7 @@ def start_conversation(conversation_id: str):
 def practise_conversation(conversation_id: str):
     """Begin (or resume) a practice run of a conversation: it never counts towards grades."""
     conversation = _conversation_or_404(conversation_id)
+    refuse_if_withdrawn(conversation, "practice")
     attempt = quizzes.start_attempt(current_user.id, conversation, mode="practice")
     db.session.commit()
     return redirect(_play_address(attempt))
@@ -287,6 +305,7 @@ def restart_conversation(conversation_id: str):
     conversation = _conversation_or_404(conversation_id)
     if request.method == "POST":
         mode = "practice" if request.form.get("mode") == "practice" else "assessed"
+        refuse_if_withdrawn(conversation, mode, can_resume=False)  # starting again sets the open one aside
         attempt = conversations.restart(current_user.id, conversation, mode)
         db.session.commit()
         flash("You are starting the conversation again from the beginning.", "info")

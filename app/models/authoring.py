@@ -32,6 +32,8 @@ class AuthoredQuiz(db.Model):
     next_item: Mapped[int] = mapped_column(default=1)
     #: Offered in every educator's course builder (set by an admin); otherwise only to owner and co-editors.
     is_site_wide: Mapped[bool] = mapped_column(default=False)
+    #: Set when its owner or an admin withdrew it: no new attempts, gone from course builders; history kept.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -68,6 +68,7 @@ def offered_to(user: User) -> frozenset[str]:
             AuthoredCoEditor, (AuthoredCoEditor.quiz_id == AuthoredQuiz.id) & (AuthoredCoEditor.user_id == user.id)
         )
         .where(or_(AuthoredQuiz.owner_id == user.id, AuthoredCoEditor.id.is_not(None), AuthoredQuiz.is_site_wide))
+        .where(AuthoredQuiz.withdrawn_at.is_(None))  # a withdrawn quiz leaves every course builder
     ).all()
     return frozenset(rows)
 
@@ -229,6 +230,13 @@ def publish(quiz: AuthoredQuiz, by: User, catalog: Catalog) -> AuthoredVersion:
             f"The draft has {count} problem{'s' if count != 1 else ''} to fix before it can be published."
         )
     latest = quiz.latest
+    if latest is not None and latest.content == quiz.draft and quiz.withdrawn_at is not None:
+        # Published again as it was: the same version comes back, no new one.
+        quiz.withdrawn_at = None
+        bump_revision()
+        db.session.flush()
+        return latest
+    quiz.withdrawn_at = None
     if latest is not None and latest.content == quiz.draft:
         raise AuthoringError(f"Nothing has changed since version {latest.number}, so there is nothing to publish.")
     number = (latest.number if latest else 0) + 1
@@ -244,6 +252,25 @@ def publish(quiz: AuthoredQuiz, by: User, catalog: Catalog) -> AuthoredVersion:
     db.session.flush()
     db.session.refresh(quiz, ["versions"])
     return version
+
+
+def may_withdraw(user: User, quiz: AuthoredQuiz) -> bool:
+    """Its owner or an admin may withdraw a published quiz (co-editors edit; withdrawing is the owner's call)."""
+    return user.is_admin or quiz.owner_id == user.id
+
+
+def withdraw(quiz: AuthoredQuiz) -> None:
+    """Stop offering a published quiz: no new attempts, gone from course builders; attempts and history kept.
+
+    Publishing it again (app/author/publishing.py) brings it back.
+    """
+    if quiz.latest is None:
+        raise AuthoringError("Only a published quiz can be withdrawn; this one has no version yet.")
+    if quiz.withdrawn_at is not None:
+        raise AuthoringError("This quiz is already withdrawn. Publish it again to offer it to learners.")
+    quiz.withdrawn_at = utcnow()
+    bump_revision()
+    db.session.flush()
 
 
 def bump_revision() -> None:

@@ -205,9 +205,16 @@ class Group:
     rows: tuple[Row, ...]
 
 
-def practice_items(catalog: Catalog, competency_id: str) -> list[tuple[str, str]]:
-    """The (quiz id, item id) of every quiz item tagged with the competency, in catalog order."""
-    return [(q.id, i.id) for q in catalog.shipped_quizzes for i in q.items if competency_id in i.competencies]
+def practice_items(
+    catalog: Catalog, competency_id: str, authored: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """The (quiz id, item id) of every quiz item tagged with the competency, in catalog order.
+
+    The shipped quizzes, and of the authored ones only those in `authored` (what the learner was
+    given: app/services/authored_reach.py), so a private quiz never reaches another class.
+    """
+    quizzes = catalog.shipped_quizzes + tuple(q for q in catalog.quizzes if q.id in authored)
+    return [(q.id, i.id) for q in quizzes for i in q.items if competency_id in i.competencies]
 
 
 #: What `groups` needs of a catalog, by catalog (held, so its id is never another's): a catalog never changes.
@@ -234,13 +241,21 @@ def groups(
     by_ref: dict[str, Standing],
     modules: Sequence[ModuleProgress],
     observed: dict[str, Any] | None = None,
+    authored: frozenset[str] = frozenset(),
 ) -> list[Group]:
     """Every competency of the framework, grouped by area, with its standing and the lessons teaching it that
-    the learner completed (from `modules`, already read), and what was observed of it (`observed`, by id)."""
+    the learner completed (from `modules`, already read), and what was observed of it (`observed`, by id).
+
+    Items available count the shipped quizzes' items plus those of the authored quizzes in `authored`.
+    """
     lessons_done = {
         (p.module.id, lesson_id) for p in modules for lesson_id, row in p.lessons.items() if row and row.is_completed
     }
     tagged, teaching_keys = _framework(catalog)
+    if authored:  # the learner's own few, counted on a copy: the shipped counts are shared by every learner
+        tagged = tagged + Counter(
+            ref for q in catalog.quizzes if q.id in authored for item in q.items for ref in item.competencies
+        )
     observed = observed or {}
     grouped: dict[str, list[Row]] = {}
     for competency in catalog.competencies:

@@ -30,6 +30,7 @@ def upgrade():
         sa.Column("draft", sa.JSON(), nullable=False),
         sa.Column("next_item", sa.Integer(), nullable=False),
         sa.Column("is_site_wide", sa.Boolean(), nullable=False),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         _fk("authored_quiz", "owner_id", "user", "SET NULL"),
