@@ -189,6 +189,10 @@ def test_an_educator_writes_previews_publishes_and_a_student_takes_the_quiz(page
     # Back in the editor, the item shows how the cohort answered it.
     page.context.clear_cookies()
     learner.sign_in(author)
+    # The cohort's progress report counts the authored quiz like any other: one student, passed.
+    page.goto(f"/teach/cohorts/{cohort.id}/courses/{course_id}/report")
+    expect(page.locator("main")).to_contain_text(TITLE)
+    expect(page.locator("main")).to_contain_text("1 passed; 0 attempted, not passed")
     page.goto(f"{quiz_path}/items/1")
     expect(page.locator("table.item-stats")).to_contain_text("Placement group")
     check(page, axe_path, "item-stats")
