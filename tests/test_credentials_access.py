@@ -4,22 +4,19 @@ The world: a cohort taught by the educator (for other roles, by a colleague), an
 it by the role's own account (a visitor's world gives it to another student).
 """
 
-import re
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
-from markupsafe import escape
 
 from app.credentials import badges, issuing, keys
 from app.services import cohorts, courses
 from tests.test_access import (
-    KIND,
     ROLES,
     SIGN_IN,
     Case,
-    assert_friendly_error,
+    assert_outcome,
+    become,
     by_role,
     everyone,
+    fill,
     mine,
     page,
     redirect_to,
@@ -64,11 +61,7 @@ CASES = [
 
 def build_world(role: str, auth, db, catalog) -> tuple:
     """Become `role`; give the role's account (a visitor: another student's) a certificate earned in the cohort."""
-    if role in KIND:
-        user = auth.create(KIND[role], email=f"{role.replace(' ', '.')}@example.org", name=role.title())
-        assert auth.sign_in(user.email).status_code == 302
-    else:
-        user = auth.as_role(role)
+    user = become(role, auth)
     owner = user or auth.create("student", email="owner@example.org", name="Owner")
     teacher = user if role == "educator" else auth.create("educator", email="teacher@example.org", name="Teacher")
     cohort = cohorts.create(teacher, COHORT)
@@ -94,7 +87,7 @@ def build_world(role: str, auth, db, catalog) -> tuple:
 
 def path_for(case: Case, world: dict) -> str:
     """The rule with its placeholders filled from the world."""
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(world[m.group(1)]), case.rule)
+    return fill(case.rule, world)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -105,15 +98,7 @@ def test_credentials_route_answers_each_role_as_expected(client, db, auth, catal
     path = path_for(case, world)
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]
-    if kind == "page":
-        assert response.status_code == 200, response.text[:500]
-        assert f"<h1>{escape(value(world))}</h1>" in response.text
-        if user is not None:
-            assert f'<li class="who">{escape(user.display_name)}' in response.text
-    elif kind == "redirect":
-        assert response.status_code == 302, response.text[:500]
-        assert response.headers["Location"] == value(world)
-    elif kind == "json":
+    if kind == "json":  # what verifiers fetch: the issuer or a public key, never the private part
         assert response.status_code == 200 and response.mimetype == "application/json", response.text[:300]
         assert "d" not in response.json and ("verificationMethod" in response.json or response.json["kty"] == "RSA")
     elif kind == "jwt":
@@ -122,16 +107,5 @@ def test_credentials_route_answers_each_role_as_expected(client, db, auth, catal
     elif kind == "jwt-download":
         assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
         assert response.headers["Content-Disposition"].startswith("attachment;") and response.text == world["badge"]
-    elif kind == "pdf":
-        assert response.status_code == 200 and response.mimetype == "application/pdf", response.text[:300]
-        assert response.headers["Content-Disposition"].startswith("attachment;") and response.data.startswith(b"%PDF-")
-    elif kind == "403":
-        assert_friendly_error(response, 403)
-    elif kind == "404":
-        assert_friendly_error(response, 404)
-    elif kind == "sign-in":
-        assert response.status_code == 302
-        target = urlsplit(response.headers["Location"])
-        assert target.path == "/auth/sign-in" and parse_qs(target.query) == {"next": [path]}
     else:
-        assert_friendly_error(response, 405)
+        assert assert_outcome(response, kind, value, world, user, path), f"no check for outcome {kind!r}"
