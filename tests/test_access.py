@@ -792,6 +792,12 @@ def path_for(case: Case, world: World) -> str:
         # LTI (its own world is in tests/test_lti_access.py): no such launch or platform here.
         "launch_id": "no-such-launch",
         "platform_id": 1,
+        # Conversations written in the browser (their own world is in tests/test_author_access.py).
+        "node_id": "opening",
+        # Stations (tests/test_observe_access.py), quiz banks and SCORM packages: a real format, no such station.
+        "station_id": 1,
+        "format_name": "gift",
+        "version": "12",
     }
     return fill(case.rule, values)
 
