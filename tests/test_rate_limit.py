@@ -23,6 +23,22 @@ from tests.conftest import PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def limiter_left_as_found():
+    """Put the one shared Limiter back as it was after each test.
+
+    Flask-Limiter keeps its settings and storage on the Limiter object, not per app, so an app built
+    here (limits on, a Redis that stops with its test) would otherwise leave them to every app still
+    serving in this process: the browser tests' live server then answered sign-ins with a 500.
+    """
+    from app.extensions import limiter
+
+    saved = dict(limiter.__dict__)
+    yield
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved)
+
+
 @pytest.fixture
 def app_settings(app_settings):
     """Settings with rate limiting on, at a small limit."""

@@ -176,7 +176,7 @@ def test_educator_builds_a_course_assigns_it_and_follows_a_student_who_passes_it
 
     # The CSV export: named after the cohort and course, with a byte order mark for spreadsheets.
     with page.expect_download() as caught:
-        page.get_by_role("link", name="Download as CSV").click()
+        page.get_by_role("link", name="Download every student as CSV").click()
     download = caught.value
     assert download.suggested_filename == reports.filename(cohort_name, course_title, "progress")
     assert download.suggested_filename == "physio-year-2-journey-alliance-basics-spring-progress.csv"
