@@ -190,13 +190,14 @@ def facts(who, plan: Plan):
         )
     if plan.activities:
         parts.append(
+            # Labelled like the lessons' part: a course of quizzes alone has no lessons' part to name the columns.
             select(
-                _tag("q"),
+                _tag("q").label("tag"),
                 QuizProgress.user_id,
-                QuizProgress.quiz_ref,
-                cast(QuizProgress.is_passed, Integer),
-                cast(QuizProgress.best_percent, Float),
-                QuizProgress.attempt_count,
+                QuizProgress.quiz_ref.label("ref"),
+                cast(QuizProgress.is_passed, Integer).label("a"),
+                cast(QuizProgress.best_percent, Float).label("b"),
+                QuizProgress.attempt_count.label("c"),
             ).where(who(QuizProgress.user_id), QuizProgress.quiz_ref.in_(plan.activities))
         )
         parts.append(
