@@ -10,7 +10,6 @@ failed with a later try (doubling from LTI_RETRY_BASE seconds up to LTI_RETRY_MA
 no pylti1p3; sending imports it (and requests) when it runs (app/lti/protocol.py).
 """
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from app.extensions import db
 from app.lti.tool import SCOPES, registration_for
 from app.models import CohortMember, Course, LtiAccount, LtiContext, LtiLink, LtiPlatform, LtiScore, QuizAttempt
 from app.models.types import utcnow
-from app.services import courses, hooks, sql
+from app.services import courses, hooks, outbox, sql
 from app.services.records import backoff
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -155,20 +154,8 @@ def _due(now: datetime):
 
 
 def claim(limit: int, lease: timedelta, now: datetime) -> str:
-    """Lease up to `limit` due scores to a new token (returned); the caller commits at once."""
-    token = secrets.token_hex(16)
-    candidates = select(LtiScore.id).where(_due(now)).order_by(LtiScore.id).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = list(db.session.scalars(candidates.with_for_update(skip_locked=True)))
-        if not candidates:
-            return token
-    db.session.execute(
-        update(LtiScore)
-        .where(LtiScore.id.in_(candidates), _due(now))
-        .values(lease_token=token, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return token
+    """Lease up to `limit` due rows to a new token (returned); the caller commits at once."""
+    return outbox.claim(LtiScore, _due(now), limit, lease, now)
 
 
 def _settle(token: str, score_id: int, **values) -> None:

@@ -12,7 +12,6 @@ is stored once by the LRS.
 """
 
 import json
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from app.models import LearningEvent, QuizAttempt, StatementOutbox
 from app.models.types import UTCDateTime, utcnow
 from app.records import Site, UnknownEvent, build
 from app.records.lrs import DUPLICATE, REFUSED, RETRY, SENT, Answer, Client
+from app.services import outbox
 from app.services.cohorts import member_ids
 from app.services.reports.scope import assigned_work
 
@@ -79,27 +79,8 @@ def _due(now: datetime):
 
 
 def claim(limit: int, lease: timedelta, now: datetime) -> str:
-    """Lease up to `limit` due rows to a new token (returned); the caller commits at once.
-
-    The UPDATE re-checks that each row is still due, so of two senders racing for a row one
-    gets it and the other skips it (PostgreSQL also skips rows another sender has locked).
-    """
-    token = secrets.token_hex(16)
-    candidates = select(StatementOutbox.id).where(_due(now)).order_by(StatementOutbox.id).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL may run a LIMIT subquery inside an UPDATE more than once (and claim more than
-        # `limit` rows), so the ids are picked first, locked, skipping rows another sender has locked.
-        candidates = list(db.session.scalars(candidates.with_for_update(skip_locked=True)))
-        if not candidates:
-            return token
-    # SQLite runs the whole UPDATE under its one write lock, so picking and claiming cannot interleave.
-    db.session.execute(
-        update(StatementOutbox)
-        .where(StatementOutbox.id.in_(candidates), _due(now))
-        .values(lease_token=token, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return token
+    """Lease up to `limit` due rows to a new token (returned); the caller commits at once."""
+    return outbox.claim(StatementOutbox, _due(now), limit, lease, now)
 
 
 @dataclass
