@@ -4,6 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from tests.old_rows import insert_learner_with_an_answer
+
 
 def test_migrations_match_the_models(db):
     with db.engine.connect() as conn:
@@ -40,31 +42,7 @@ def test_upgrading_and_downgrading_sqlite_keeps_every_learners_rows(tmp_path):
     with app.app_context():
         upgrade(revision="5d1c2a7e9f30")
         with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    'INSERT INTO "user" (id, email, display_name, password_hash, role, is_active, created_at) '
-                    "VALUES (1, 'a@example.org', 'A', 'x', 'student', 1, '2026-11-01 10:00:00')"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO quiz_attempt (id, user_id, quiz_ref, module_ref, content_version, pass_mark, "
-                    "max_score, started_at) VALUES (1, 1, 'q', 'm', 'v', 70, 2, '2026-11-01 10:00:00')"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO item_response (attempt_id, user_id, item_ref, item_type, item_version, position, "
-                    "answer, score, max_score, is_correct, competency_refs, answered_at) "
-                    "VALUES (1, 1, 'i', 'scenario', 'v', 1, '\"a\"', 2, 2, 1, '[]', '2026-11-01 10:00:00')"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO learning_event (user_id, verb, object_ref, content_version, attempt_id, created_at) "
-                    "VALUES (1, 'attempted', 'quiz/q', 'v', 1, '2026-11-01 10:00:00')"
-                )
-            )
+            insert_learner_with_an_answer(conn)
         before = counts()
         assert before == dict.fromkeys(tables, 1)
         upgrade()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, func, insert, make_url, select, text
+from sqlalchemy import event, func, insert, make_url, select
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
@@ -31,6 +31,7 @@ from app.models.types import utcnow
 from app.services import accounts, practice
 from app.services.quizzes import response_row
 from tests.conftest import BACKENDS, PASSWORD, ServerLikeClient, _settings
+from tests.old_rows import insert_learner_with_an_answer
 from tests.test_cli import environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,31 +236,7 @@ def _database_at(tmp_path, monkeypatch, revision: str):
 def _seed_old_rows(app) -> None:
     """One learner with an attempt, an answer and an event, written in the old revision's columns."""
     with app.app_context(), _db.engine.begin() as conn:
-        conn.execute(
-            text(
-                'INSERT INTO "user" (id, email, display_name, password_hash, role, is_active, created_at) '
-                "VALUES (1, 'a@example.org', 'A', 'x', 'student', 1, '2026-11-01 10:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO quiz_attempt (id, user_id, quiz_ref, module_ref, content_version, pass_mark, "
-                "max_score, started_at) VALUES (1, 1, 'q', 'm', 'v', 70, 2, '2026-11-01 10:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO item_response (attempt_id, user_id, item_ref, item_type, item_version, position, "
-                "answer, score, max_score, is_correct, competency_refs, answered_at) "
-                "VALUES (1, 1, 'i', 'scenario', 'v', 1, '\"a\"', 2, 2, 1, '[]', '2026-11-01 10:00:00')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO learning_event (user_id, verb, object_ref, content_version, attempt_id, created_at) "
-                "VALUES (1, 'attempted', 'quiz/q', 'v', 1, '2026-11-01 10:00:00')"
-            )
-        )
+        insert_learner_with_an_answer(conn)
         _db.engine.dispose()
 
 
