@@ -59,6 +59,9 @@ def test_a_withdrawn_quiz_refuses_new_attempts_but_open_ones_finish_and_results_
     assert f'value="quiz:{quiz.ref}"' not in builder
 
     _as(auth, newcomer)
+    front = client.get(f"/learn/quizzes/{quiz.ref}").text
+    assert "it cannot be started any more" in front  # said where Start was, not learnt from a refusal
+    assert "Start the quiz" not in front and "Practise this quiz" not in front
     refused = client.post(f"/learn/quizzes/{quiz.ref}/attempts")
     assert refused.status_code == 410 and "“Goals in primary care” has been withdrawn" in refused.text
     assert client.post(f"/learn/quizzes/{quiz.ref}/practice").status_code == 410
@@ -66,6 +69,8 @@ def test_a_withdrawn_quiz_refuses_new_attempts_but_open_ones_finish_and_results_
     assert authored_reach.given_to(newcomer.id, _now(client)) == frozenset()  # out of practice and mastery too
 
     _as(auth, unfinished)
+    front = client.get(f"/learn/quizzes/{quiz.ref}").text
+    assert "Resume your attempt" in front and "it cannot be started any more" not in front
     assert client.post(f"/learn/quizzes/{quiz.ref}/attempts").location == open_url  # the open attempt resumes
     assert client.post(open_url, data=ANSWERS).status_code == 302
     _as(auth, finished)
@@ -121,6 +126,9 @@ def test_a_withdrawn_conversation_refuses_to_start_or_start_again(client, auth, 
     _as(auth, owner)
     client.post(f"/author/{talk.id}/withdraw")
     _as(auth, learner)
+    front = client.get(f"/learn/conversations/{talk.ref}").text
+    assert "Continue the conversation" in front and "it cannot be started any more" in front
+    assert "Start again" not in front and "Practise it" not in front  # only the open run goes on
     assert client.post(f"/learn/conversations/{talk.ref}/attempts").status_code == 302  # the open one resumes
     refused = client.post(f"/learn/conversations/{talk.ref}/restart", data={"mode": "assessed"})
     assert refused.status_code == 410 and f"“{TITLE}” has been withdrawn" in refused.text

@@ -157,6 +157,7 @@ def quiz(quiz_id: str):
         practice=practice,
         # The open practice (at most one) is among the latest: no query of its own.
         can_resume_practice=any(a.submitted_at is None and a.content_version == quiz.version for a in practice),
+        is_withdrawn=quiz.id in catalog().withdrawn,
     )
 
 
@@ -275,6 +276,7 @@ def conversation(conversation_id: str):
         can_resume=quizzes.can_resume(current_user.id, conversation),
         practice=quizzes.practice_history(current_user.id, conversation.id),
         replies=conversation_lengths.remaining(conversation, conversation.initial()),
+        is_withdrawn=conversation.id in catalog().withdrawn,
     )
 
 
