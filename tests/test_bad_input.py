@@ -15,7 +15,7 @@ from app.content.certainty import parse_level
 from app.converters import page_number, positive_number, whole_number
 from app.models import ItemResponse, LearningEvent
 from app.models.types import MAX_ID
-from app.services import account_data, accounts, admin, practice, quizzes
+from app.services import account_download, accounts, admin, practice, quizzes
 from tests.conftest import PASSWORD
 from tests.helpers import answers_by_grade, given_answers, rows
 
@@ -274,10 +274,10 @@ def test_the_personal_data_download_is_streamed_a_row_at_a_time(client, db, auth
     for _ in range(3):
         quizzes.submit_attempt(user.id, quizzes.start_attempt(user.id, quiz), quiz, given)
         db.session.commit()
-    chunks = account_data.export_chunks(user.id)
+    chunks = account_download.export_chunks(user.id)
     assert not isinstance(chunks, str | bytes | list | dict) and iter(chunks) is chunks  # a generator, not a body
     written = json.loads("".join(chunks))
-    whole = account_data.export(user.id)
+    whole = account_download.export(user.id)
     assert {k: v for k, v in written.items() if k != "generated_at"} == {
         k: v for k, v in whole.items() if k != "generated_at"
     }
@@ -290,9 +290,9 @@ def test_the_personal_data_download_is_streamed_a_row_at_a_time(client, db, auth
 
 def test_an_account_without_rows_streams_empty_lists(client, db, auth):
     user = auth.as_role("educator")
-    data = json.loads("".join(account_data.export_chunks(user.id)))
+    data = json.loads("".join(account_download.export_chunks(user.id)))
     assert data["quiz_attempts"] == [] and data["account"]["role"] == "educator"
-    assert account_data.export_chunks(MAX_ID) is None
+    assert account_download.export_chunks(MAX_ID) is None
 
 
 @pytest.mark.parametrize("path", ["/learn/records.json", "/auth/account/data.json"])

@@ -12,7 +12,8 @@ import yaml
 
 from app.content import ContentError, Problem, content_dirs, yamlfile
 from app.content.checker import Checker
-from app.content.conversations import Conversation, State, grade_reply, parse, passes
+from app.content.conversation_reader import parse
+from app.content.conversations import Conversation, State, grade_reply, passes
 from app.content.loader import build_catalog, load_competencies
 from tests.helpers import MINIMAL_LESSON, minimal_module
 
@@ -509,7 +510,7 @@ def test_a_problem_in_one_reply_is_reported_alone(talk):
     find(problems, "the last route must have no 'if'")
     misleading = [p for p in problems if "dead end" in p.message or "not 0" in p.message]
     assert misleading == [], (
-        "BUG app/content/conversations.py:353 and 253-266 (_node, parse): a reply with a problem is dropped, so "
+        "BUG app/content/conversation_reader.py (_node, parse): a reply with a problem is dropped, so "
         "its node is said to have no best reply and then dropped too, and every reply leading to that node is "
         f"reported as a dead end; the author gets misleading problems:\n{_listing(problems)}"
     )

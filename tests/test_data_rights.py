@@ -28,7 +28,7 @@ from app.models import (
     UserSession,
 )
 from app.models.types import utcnow
-from app.services import account_data, cohorts, courses, invitations, password_links
+from app.services import account_data, account_download, cohorts, courses, invitations, password_links
 from app.services.account_data import DERIVED, HOLDINGS, SECTIONS
 from app.services.account_data_areas import SECTIONS as AREA_SECTIONS
 from tests.conftest import PASSWORD, csrf_token
@@ -278,10 +278,10 @@ def test_a_new_account_downloads_empty_sections(client, auth):
 def test_the_download_runs_a_fixed_number_of_queries_whatever_was_done(client, auth, db, catalog, klass, count_queries):
     db.session.expire_all()
     with count_queries() as few:
-        assert account_data.export(klass.educator.id)["quiz_attempts"] == []
+        assert account_download.export(klass.educator.id)["quiz_attempts"] == []
     db.session.expire_all()
     with count_queries() as some:
-        account_data.export(klass.alice.id)
+        account_download.export(klass.alice.id)
     auth.sign_in(klass.alice.email)
     quiz = catalog.quizzes[0]
     for _ in range(3):
@@ -289,7 +289,7 @@ def test_the_download_runs_a_fixed_number_of_queries_whatever_was_done(client, a
         client.post(path, data=quiz_form(quiz))
     db.session.expire_all()
     with count_queries() as many:
-        data = account_data.export(klass.alice.id)
+        data = account_download.export(klass.alice.id)
     assert len(data["quiz_attempts"]) == 5
     assert few.count == some.count == many.count == EXPORT_QUERIES
 

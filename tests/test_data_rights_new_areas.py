@@ -28,7 +28,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.observe.services import access, patients, ratings, results, stations
-from app.services import account_data, authoring, cohorts, courses
+from app.services import account_download, authoring, cohorts, courses
 from app.services.account_data import HOLDINGS
 from app.services.account_data_areas import WITHHELD_DRAFT, WITHHELD_UNRELEASED
 from tests.authoring_helpers import write_quiz
@@ -198,7 +198,7 @@ def test_a_learners_download_holds_their_ratings_as_released_their_platform_iden
     # Her own draft self rating is hers, released or not.
     assert about_her[(unreleased, "self")]["comment"] == "Ann: my draft about the second visit."
     # A rating the rater has not finished is withheld too (Ben's, by the examiner, half done).
-    (draft,) = account_data.export(ward.ben.id)["observations"][-1:]
+    (draft,) = account_download.export(ward.ben.id)["observations"][-1:]
     assert draft["withheld"] == WITHHELD_DRAFT and draft["submitted_at"] is None and "comment" not in draft
 
     (given,) = data["observations_given"]
@@ -250,7 +250,7 @@ def test_the_download_stays_a_fixed_number_of_queries_with_ratings_and_platform_
     on_a_platform(db, ward, catalog)
     db.session.expire_all()
     with count_queries() as some:
-        assert len(account_data.export(ward.ann.id)["observations"]) == 7
+        assert len(account_download.export(ward.ann.id)["observations"]) == 7
     form = catalog.observation(FORM)
     third = stations.create(ward.cohort, form, "Station 3", ward.teacher)
     for station in (third, ward.unreleased):
@@ -259,7 +259,7 @@ def test_the_download_stays_a_fixed_number_of_queries_with_ratings_and_platform_
     db.session.commit()
     db.session.expire_all()
     with count_queries() as more:
-        data = account_data.export(ward.ann.id)
+        data = account_download.export(ward.ann.id)
     assert len(data["observations"]) == 9 and len(data["observations_given"]) == 2
     assert some.count == more.count == EXPORT_QUERIES
 

@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from app.cli import content_check
-from app.content import ContentError, content_dirs, load_once, quality
+from app.content import ContentError, content_dirs, load_once, quality, quality_banks
 from app.content.loader import build_catalog, check_dirs, load_content
 from app.content.problems import Problem, display_path
 from tests.helpers import MINIMAL_LESSON, minimal_module
@@ -452,7 +452,7 @@ def test_a_patient_name_used_twice_in_the_package_is_a_warning(tmp_path):
     ],
 )
 def test_a_patient_name_is_read_from_the_description(description, name):
-    assert quality.patient_name(description) == name
+    assert quality_banks.patient_name(description) == name
 
 
 # --- wiring: errors stop the app only when enforced; warnings never do

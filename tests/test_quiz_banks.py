@@ -15,7 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from app.content.items import MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
 from app.exchange.banks import export, gift, gift_reader, mapping, moodle_xml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,10 @@ from click.testing import CliRunner
 
 import app.exchange.banks.commands  # noqa: F401,I001  (adds the commands to the groups)
 from app.content import content_dirs
-from app.content.items import MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
 from app.content.loader import load_competencies, load_content
 from app.exchange.banks import export, gift_reader, importing, moodle_reader
 from app.exchange.banks.bank import MAX_BYTES

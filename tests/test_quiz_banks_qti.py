@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.content.items import MultipleResponseItem, ScenarioItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.scenario import ScenarioItem
 from app.exchange.banks import export, qti
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"

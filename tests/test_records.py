@@ -15,7 +15,7 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 from app.cli import cli
 from app.models import LearningEvent, QuizAttempt
 from app.records import Site, UnknownEvent, build, statement_id
-from app.records.statements import VERBS, iso_duration, score
+from app.records.xapi import VERBS, iso_duration, score
 from app.services import cohorts, conversations, courses, practice, progress, quizzes, records
 from tests.helpers import answers_by_grade, given_answers, rows
 from tests.test_observe import observed_at_a_station

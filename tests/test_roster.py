@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Cohort, CohortInvitation, CohortMember, PasswordLink, User
-from app.services import cohorts, password_links, roster
+from app.services import cohorts, password_links, roster_file
 from tests.conftest import PASSWORD, csrf_token
 from tests.helpers import rows
 
@@ -189,7 +189,7 @@ REFUSED = {
     "tab-separated": (b"email\tname\na@example.org\tA\n", "The file is separated by tabs"),
     "prose": (b"Dear colleague,\nhere is my class.\n", "The first row must name the two columns"),
     "too many rows": (
-        b"email,name\n" + b"".join(b"s%d@example.org,Student %d\n" % (i, i) for i in range(roster.MAX_ROWS + 1)),
+        b"email,name\n" + b"".join(b"s%d@example.org,Student %d\n" % (i, i) for i in range(roster_file.MAX_ROWS + 1)),
         "The file has 5,001 students; import at most 5,000 at a time.",
     ),
 }
@@ -219,12 +219,12 @@ def test_no_file_chosen_is_asked_for(client, db, cohort):
 
 
 def test_a_file_over_1_mb_is_refused_clearly(client, db, cohort):
-    just_over = b"email,name\n" + b"a" * roster.MAX_BYTES
+    just_over = b"email,name\n" + b"a" * roster_file.MAX_BYTES
     response = upload(client, cohort.id, just_over)
     assert response.status_code == 422
     assert "The file is larger than 1 MB. Split the roster into smaller files" in error_summary(response.text)
     # Far over: refused before the body is read, with the same message on the same form.
-    response = upload(client, cohort.id, b"email,name\n" + b"a" * (3 * roster.MAX_BYTES))
+    response = upload(client, cohort.id, b"email,name\n" + b"a" * (3 * roster_file.MAX_BYTES))
     assert response.status_code == 413
     assert "<h1>Import students into Year 2 nursing</h1>" in response.text
     assert "The file is larger than 1 MB. Split the roster into smaller files" in error_summary(response.text)
@@ -232,12 +232,12 @@ def test_a_file_over_1_mb_is_refused_clearly(client, db, cohort):
 
 
 def test_the_largest_roster_allowed_imports_whole(client, db, cohort):
-    data = b"email,name\n" + b"".join(b"s%d@example.org,Student %d\n" % (i, i) for i in range(roster.MAX_ROWS))
+    data = b"email,name\n" + b"".join(b"s%d@example.org,Student %d\n" % (i, i) for i in range(roster_file.MAX_ROWS))
     response = upload(client, cohort.id, data)
     assert response.status_code == 200
-    assert count(response.text, "New accounts created") == roster.MAX_ROWS
-    assert len(member_ids(db, cohort)) == roster.MAX_ROWS
-    assert rows(db, PasswordLink) == roster.MAX_ROWS
+    assert count(response.text, "New accounts created") == roster_file.MAX_ROWS
+    assert len(member_ids(db, cohort)) == roster_file.MAX_ROWS
+    assert rows(db, PasswordLink) == roster_file.MAX_ROWS
 
 
 def test_nothing_is_half_imported_when_the_import_fails_midway(client, db, cohort, monkeypatch):

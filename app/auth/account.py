@@ -14,7 +14,7 @@ from app.errors import refuse
 from app.extensions import db, limiter
 from app.learn.records import download_limit, streamed_download
 from app.models.types import utcnow
-from app.services import account_data, accounts, sessions
+from app.services import account_data, account_download, accounts, sessions
 
 WRONG_PASSWORD = "That is not your password. Nothing was deleted: type the password you sign in with."
 
@@ -96,7 +96,7 @@ def change_password():
 @download_limit
 def download_data():
     """Everything stored about the person, as a JSON file to keep, streamed a batch of rows at a time."""
-    response = streamed_download(account_data.export_chunks(current_user.id), f"alliance-my-data-{utcnow():%Y-%m-%d}.json")
+    response = streamed_download(account_download.export_chunks(current_user.id), f"alliance-my-data-{utcnow():%Y-%m-%d}.json")
     # Personal data: never kept by a browser or proxy cache.
     response.headers["Cache-Control"] = "no-store"
     return response

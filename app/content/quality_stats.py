@@ -2,7 +2,8 @@
 
 from collections import Counter
 
-from app.content.quality import RIGHT, WRONG, Bank, length_hits, positions
+from app.content.quality import RIGHT, WRONG, length_hits, positions
+from app.content.quality_banks import Bank
 
 
 def _share(count: int, total: int) -> str:

@@ -1,7 +1,8 @@
 """Data rights for observed stations, LTI and authored quizzes: their download sections and deletion steps.
 
-Split from app/services/account_data.py (which keeps the registry, `HOLDINGS`, and the rest of the
-download) along the seam of these three areas. Each section is one query, whatever the person did.
+Split from app/services/account_data.py (which keeps the registry, `HOLDINGS`) and
+app/services/account_download.py (the rest of the download) along the seam of these three areas.
+Each section is one query, whatever the person did.
 
 What the rules are, and why, is in docs/data-rights.md:
 - Ratings of the learner: in full once the station is released (as the station page shows them);

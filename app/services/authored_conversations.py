@@ -15,7 +15,7 @@ from app.services.authoring import AuthoringError, _save, create
 
 #: The most nodes a conversation may have: the map and the checker stay quick and readable well past it.
 MAX_NODES = 80
-#: Most counters and the fewest endings a conversation file takes (app/content/conversations.py).
+#: Most counters and the fewest endings a conversation file takes (app/content/conversation_reader.py).
 MAX_COUNTERS = 4
 FIRST_NODE = "opening"
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.content import Catalog, Quiz
-from app.content.items import Item, ScenarioItem
+from app.content.item_types.scenario import ScenarioItem
+from app.content.items import Item
 from app.models import Course, QuizAttempt
 from app.services import courses, progress
 from app.services.quizzes import AttemptSummary

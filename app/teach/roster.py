@@ -12,14 +12,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import not_found
 from app.extensions import db
-from app.services import cohorts, password_links, roster
+from app.services import cohorts, password_links, roster, roster_file
 from app.teach import bp
 from app.teach.cohorts import cohort_or_404
 
 # Room for the rest of a multipart body (boundaries, headers, the CSRF token) around the file.
 _FORM_OVERHEAD = 64 * 1024
 TOO_LARGE = (
-    f"The file is larger than {roster.MAX_BYTES // 1_000_000} MB. Split the roster into smaller files and import each."
+    f"The file is larger than {roster_file.MAX_BYTES // 1_000_000} MB. Split the roster into smaller files and import each."
 )
 
 
@@ -45,7 +45,7 @@ def _not_stored(template: str, **context):
 def _limit_upload(endpoint: str | None, values: dict | None) -> None:
     """Cap the roster upload before anything reads the body (the CSRF check does, before the view)."""
     if endpoint == "teach.import_roster":
-        request.max_content_length = roster.MAX_BYTES + _FORM_OVERHEAD
+        request.max_content_length = roster_file.MAX_BYTES + _FORM_OVERHEAD
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -71,7 +71,7 @@ def _page(cohort, form: RosterForm) -> str:
         cohort=cohort,
         form=form,
         awaiting=roster.awaiting_members(cohort, current_user),
-        max_rows=roster.MAX_ROWS,
+        max_rows=roster_file.MAX_ROWS,
     )
 
 
@@ -81,10 +81,10 @@ def import_roster(cohort_id: int):
     cohort = cohort_or_404(cohort_id)
     form = RosterForm()
     if form.validate_on_submit():
-        data = form.file.data.read(roster.MAX_BYTES + 1)
+        data = form.file.data.read(roster_file.MAX_BYTES + 1)
         try:
-            checked = roster.check(data)
-        except roster.RosterError as exc:
+            checked = roster_file.check(data)
+        except roster_file.RosterError as exc:
             form.file.errors.append(str(exc))
         else:
             outcome = roster.import_rows(cohort, checked, current_user)

@@ -2,13 +2,10 @@
 
 from html import escape
 
-from app.content.items import (
-    MatchingItem,
-    MultipleResponseItem,
-    OrderingItem,
-    ScenarioItem,
-    ScenarioOption,
-)
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem, ScenarioOption
 
 #: The fractions (in percent) Moodle accepts for an answer; its importer refuses a question with any other.
 MOODLE_GRADES = (

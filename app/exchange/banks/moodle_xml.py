@@ -3,7 +3,10 @@
 from lxml import etree
 
 from app.content.catalog import Quiz
-from app.content.items import MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
 from app.exchange.banks import mapping
 
 

@@ -12,7 +12,10 @@ import lxml.html
 from lxml import etree
 
 from app.content.catalog import Quiz
-from app.content.items import ITEM_POINTS, MatchingItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
+from app.content.item_types.tagged import ITEM_POINTS
 from app.exchange.banks import mapping
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"

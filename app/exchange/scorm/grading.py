@@ -11,12 +11,10 @@ from typing import Any
 from markupsafe import Markup
 
 from app.content import Quiz
-from app.content.items import (
-    MatchingItem,
-    MultipleResponseItem,
-    OrderingItem,
-    ScenarioItem,
-)
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
 
 #: SCORM 1.2's limit on cmi.suspend_data (CMIString4096); SCORM 2004 4th edition allows 64,000.
 SUSPEND_LIMITS = {"1.2": 4096, "2004": 64000}

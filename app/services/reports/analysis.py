@@ -7,7 +7,11 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from app.content import Catalog, Quiz
-from app.content.items import Item, MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
+from app.content.items import Item
 from app.extensions import db
 from app.models import (
     ItemResponse,

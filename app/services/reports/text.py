@@ -8,7 +8,11 @@ from markupsafe import Markup
 
 from app.content import Catalog, Quiz, certainty
 from app.content.conversations import Conversation
-from app.content.items import GRADE_LABELS, Item, MatchingItem, MultipleResponseItem, OrderingItem, ScenarioItem
+from app.content.item_types.matching import MatchingItem
+from app.content.item_types.multiple_response import MultipleResponseItem
+from app.content.item_types.ordering import OrderingItem
+from app.content.item_types.scenario import ScenarioItem
+from app.content.items import GRADE_LABELS, Item
 from app.services import events
 from app.services.courses import KIND_LABELS
 
