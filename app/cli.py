@@ -19,6 +19,7 @@ from app.credentials.cli import credentials as credentials_commands
 from app.errors import startup_failure
 from app.exchange.cli import register as register_exchange
 from app.lti.cli import lti as lti_commands
+from app.mail_cli import mail_commands
 from app.models import ROLES
 from app.worker import worker_command
 
@@ -365,6 +366,7 @@ register_exchange(cli)
 cli.add_command(credentials_commands)  # alliance credentials issue / verify
 cli.add_command(worker_command)
 cli.add_command(lti_commands)  # alliance lti platforms add|list|remove, config, send, rotate-key
+cli.add_command(mail_commands)  # alliance mail send|list|forget
 
 
 def main() -> None:

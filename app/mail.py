@@ -3,9 +3,13 @@
 Settings come from the environment (ALLIANCE_MAIL_*); with no ALLIANCE_MAIL_SERVER nothing is ever
 sent, and the app says so where it matters (the account page). Flask-Mailman is imported only where
 a mail server is configured: a site that sends no mail does not carry it in every worker.
+
+Every message goes through the mail outbox (app.services.mail_outbox): sent at once where the
+server answers, retried by `alliance worker` (its "mail" drainer, registered here) where it did not.
 """
 
 import os
+from datetime import timedelta
 
 from flask import Flask, current_app
 
@@ -71,15 +75,55 @@ def is_configured(app: Flask | None = None) -> bool:
     return bool(app.config.get("MAIL_SERVER"))
 
 
-def send(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message to one address; raises OSError (or smtplib's errors) when it cannot.
+def send(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    user_id: int,
+    purpose: str,
+    valid_for: timedelta | None = None,
+    retry: bool = True,
+) -> None:
+    """Send a plain-text message to one address for account `user_id`; raises OSError (or smtplib's errors) when it cannot.
 
-    Does nothing where no mail server is configured.
+    The message goes through the outbox (app.services.mail_outbox): queued in a transaction of its own,
+    whatever the caller's session holds, then sent at once. If that fails it stays queued for
+    `alliance worker` to retry (unless `retry` is False: the caller has undone what it announced), until
+    `valid_for` has passed (the life of the link inside). `purpose` is a short name for logs and
+    `alliance mail list`. Call it after committing: on SQLite a write still open in the caller's
+    session would lock the outbox's own transaction out. Does nothing where no mail server is configured.
     """
     if not is_configured():
         return
-    from flask_mailman import EmailMessage
+    from app.services import mail_outbox
 
-    if "mailman" not in current_app.extensions:  # a mail server configured after the app was built
-        _bind(current_app)
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+    mail_outbox.send_now(to, subject, body, user_id=user_id, purpose=purpose, valid_for=valid_for, retry=retry)
+
+
+# --- the worker's mail drainer
+
+
+def drainer_enabled(app: Flask) -> str | None:
+    """Why mail cannot be sent from this site, or None when it can."""
+    if not is_configured(app):
+        return "no mail server is configured: set ALLIANCE_MAIL_SERVER (and ALLIANCE_MAIL_SENDER, ALLIANCE_SITE_URL)."
+    return None
+
+
+def drain(should_stop):
+    """The worker's drainer for mail (see app.worker): send what is due until nothing is or `should_stop()`."""
+    from app.services import mail_outbox
+    from app.worker import Drained
+
+    summary = mail_outbox.send_due(should_stop=should_stop)
+    return Drained(summary.sent, summary.refused, summary.failed, summary.errors[-1] if summary.errors else None)
+
+
+def _register_drainer() -> None:
+    from app import worker
+
+    worker.register("mail", drain, drainer_enabled)
+
+
+_register_drainer()

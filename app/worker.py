@@ -1,15 +1,14 @@
 """`alliance worker`: one long-running process that drains every outbox, then waits and drains again.
 
 An outbox holds what a request could not wait for: learning records (xAPI statements) for the
-LRS today, and whatever another part registers (LMS grades, for example). The worker runs a
+LRS, and whatever another part registers (LMS grades, mail). The worker runs a
 pass over every *enabled* drainer each `--interval` seconds, logs one line per pass that did
 anything, backs off (doubling, up to `--max-backoff`) a drainer whose pass failed or raised,
 and stops gracefully on SIGTERM or SIGINT: the batch in flight is finished and marked first.
 
 Outbox rows are claimed with leases (see app.services.records.claim), so any number of worker
 processes, on any number of machines sharing one PostgreSQL database, never send a row twice.
-Mail is not queued: it is sent while the request that asks for it runs (app.mail), so it has
-no drainer.
+Mail is queued too: a request tries it at once and the "mail" drainer (app.mail) retries what failed.
 
 Registering a drainer takes one line, in a module imported when the app is built (a blueprint's
 package, for example):

@@ -182,7 +182,8 @@ def test_a_drainer_registered_in_one_line_is_drained_beside_the_records(app, db,
 
     register("lti-grades", send_grades)
     ready, off = worker.enabled_drainers(app)
-    assert [d.name for d in ready] == ["statements", "lti-grades"] and off == []
+    assert [d.name for d in ready] == ["statements", "lti-grades"]
+    assert [reason.split(":")[0] for reason in off] == ["mail"]  # no mail server here (tests/test_mail_outbox.py)
     said = run_loop(app, ready, until=lambda: not grades and len(lrs.stored_ids()) >= total, interval=0.1)
     assert delivered == ["grade 1", "grade 2", "grade 3"]
     assert "lti-grades: sent 2, refused 0, 0 to retry later." in said

@@ -156,7 +156,10 @@ def _mail_set_password_link(user: User, actor: User, link: str) -> bool:
         f"The link works once, for {lifetime}. If you did not expect this, ignore this message.\n"
     )
     try:
-        mail.send(user.email, "Your Alliance account is ready", body)
+        # Not retried: on failure the admin is shown the link to pass on, and a later copy would only confuse.
+        mail.send(
+            user.email, "Your Alliance account is ready", body, user_id=user.id, purpose="account-ready", retry=False
+        )
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not email a new account its link")
         return False

@@ -89,7 +89,15 @@ def _confirmation(user: User, old: str, token: str) -> str:
 def _send_confirmation(user: User, old: str, token: str) -> bool:
     """Mail the confirmation link to the new address; whether it went (if not, the change is forgotten)."""
     try:
-        mail.send(user.pending_email, CONFIRM_SUBJECT, _confirmation(user, old, token))
+        # Not retried: on failure the change is cancelled, so a later copy would carry a dead link.
+        mail.send(
+            user.pending_email,
+            CONFIRM_SUBJECT,
+            _confirmation(user, old, token),
+            user_id=user.id,
+            purpose="confirm-email",
+            retry=False,
+        )
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not send the email to confirm a new address")
         return False
@@ -176,7 +184,7 @@ def _notify_old_address(user: User, old: str) -> None:
         "If you did not make this change, tell an administrator of your Alliance site at once.\n"
     )
     try:
-        mail.send(old, CHANGED_SUBJECT, body)
+        mail.send(old, CHANGED_SUBJECT, body, user_id=user.id, purpose="email-changed")
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not tell the old address of an email change")
 

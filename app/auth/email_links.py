@@ -40,7 +40,9 @@ def send_verification(user: User, token: str) -> bool:
         "nothing more will be sent.\n"
     )
     try:
-        mail.send(user.email, SUBJECT, body)
+        mail.send(
+            user.email, SUBJECT, body, user_id=user.id, purpose="verify-email", valid_for=accounts.EMAIL_LINK_LIFETIME
+        )
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not send the verification email")
         flash(

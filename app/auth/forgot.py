@@ -53,14 +53,21 @@ def _body(user: User, token: str) -> str:
     )
 
 
-def _send_in_background(to: str, body: str) -> None:
+def _send_in_background(to: str, body: str, user_id: int) -> None:
     """Send the mail from another thread: a slow mail server must not make the answer slower for real accounts."""
     app = current_app._get_current_object()
 
     def send() -> None:
         with app.app_context():
             try:
-                mail.send(to, SUBJECT, body)
+                mail.send(
+                    to,
+                    SUBJECT,
+                    body,
+                    user_id=user_id,
+                    purpose="password-reset",
+                    valid_for=password_links.FORGOT_LIFETIME,
+                )
             except (smtplib.SMTPException, OSError):
                 app.logger.exception("Could not send the password reset email")
 
@@ -108,6 +115,6 @@ def forgot_password():
         if user is not None and user.is_active:
             token, _ = password_links.issue(user, None)
             db.session.commit()
-            _send_in_background(user.email, _body(user, token))
+            _send_in_background(user.email, _body(user, token), user.id)
         return render_template("auth/forgot_password_sent.html", address=form.email.data.strip(), **context)
     return render_template("auth/forgot_password.html", **context), 422 if form.errors else 200
