@@ -56,6 +56,18 @@ CASES = [
         mine(redirect_to(lambda w: f"/teach/certificates/cohorts/{w['cohort_id']}")),
         data=lambda w: REASON,
     ),
+    # --- what the certificate of a course assigned to the cohort needs (observed stations)
+    Case(
+        "/teach/certificates/cohorts/<int:cohort_id>/courses/<int:course_id>",
+        "GET",
+        mine(page(lambda w: "What the certificate of Alliance on placement needs")),
+    ),
+    Case(
+        "/teach/certificates/cohorts/<int:cohort_id>/courses/<int:course_id>",
+        "POST",
+        mine(redirect_to(lambda w: f"/teach/cohorts/{w['cohort_id']}#assignments")),
+        data=lambda w: {"observed_stations": "1"},
+    ),
 ]
 
 
@@ -77,6 +89,7 @@ def build_world(role: str, auth, db, catalog) -> tuple:
     world = {
         "public_id": certificate.public_id,
         "cohort_id": cohort.id,
+        "course_id": course.id,
         "learner": owner.display_name,
         "key_id": keys.signing_key().thumbprint,
         "number": 1,

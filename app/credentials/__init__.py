@@ -4,7 +4,8 @@ Three blueprints, one access guard each:
 - `credentials_public` (open to anyone, no account): the verification page `/verify/<public id>`, checking an
   uploaded badge at `/verify`, and what verifiers fetch: the issuer profile, the public key, the revocation lists.
 - `credentials` (signed-in people): "My certificates" at `/certificates/`, and each certificate's PDF and badge.
-- `credentials_teach` (educators and admins): a cohort's certificates and revoking one.
+- `credentials_teach` (educators and admins): a cohort's certificates, revoking one, and what the certificate
+  of a course assigned to a cohort asks for besides the completed course (passed observed stations).
 Certificates are issued by a progress hook (app.services.hooks) registered when this package is imported.
 """
 
@@ -64,6 +65,9 @@ def init_app(app: Flask) -> None:
     hooks.on_progress("credentials", issuing.on_progress)
     # A completed course's page links to its certificate (templates/credentials/_course_link.html).
     app.add_template_global(lambda course_id: issuing.for_course(current_user.id, course_id), "certificate_for")
+    # ... or what its certificate still waits for; and, on a cohort's page, what each assignment's asks for.
+    app.add_template_global(lambda course_id: requirements.waiting(current_user.id, course_id), "certificate_waiting")
+    app.add_template_global(lambda a: requirements.needed(a.observed_stations), "certificate_stations")
     app.register_blueprint(public_bp)
     app.register_blueprint(bp, url_prefix="/certificates")
     app.register_blueprint(teach_bp, url_prefix="/teach/certificates")

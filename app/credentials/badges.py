@@ -75,6 +75,11 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: The two lists of competencies a certificate names, as the PDF and the badge head them.
+COURSE_HEADING = "Competencies evidenced in the course"
+STATIONS_HEADING = "Seen to do at observed stations"
+
+
 def competency_names(refs: list[str]) -> list[str]:
     """The competencies' names from the curriculum (the id for one the curriculum no longer has)."""
     found = catalog()
@@ -106,8 +111,14 @@ def credential(certificate: Certificate) -> dict:
     own_id = verify_url(certificate.public_id)
     number, index = place(certificate.id)
     names = competency_names(certificate.competency_refs)
-    criteria = f"Completed every required module, quiz and conversation of the course “{certificate.course_title}”"
-    criteria += f", evidencing: {'; '.join(names)}." if names else "."
+    seen = competency_names(certificate.station_competency_refs or [])
+    # Knowing and being seen to do are two lists, never one: two labelled parts of the criteria, two pieces of evidence.
+    criteria = f"Completed every required module, quiz and conversation of the course “{certificate.course_title}”."
+    evidence = []
+    for heading, listed in ((COURSE_HEADING, names), (STATIONS_HEADING, seen)):
+        if listed:
+            criteria += f"\n\n**{heading}:** {'; '.join(listed)}."
+            evidence.append({"type": ["Evidence"], "name": heading, "narrative": "; ".join(listed) + "."})
     achievement = {
         "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site()}/courses/{certificate.course_id}')}",
         "type": ["Achievement"],
@@ -117,7 +128,7 @@ def credential(certificate: Certificate) -> dict:
         "criteria": {"narrative": criteria},
         "tag": names,
     }
-    return {
+    document = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": own_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -146,6 +157,9 @@ def credential(certificate: Certificate) -> dict:
             "statusListCredential": status_list_url(number),
         },
     }
+    if evidence:
+        document["evidence"] = evidence
+    return document
 
 
 def _sign(payload: dict) -> str:

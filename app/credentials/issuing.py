@@ -1,8 +1,10 @@
 """Issuing and revoking certificates: the rules, with no web or file work (services flush, never commit).
 
 A learner earns a certificate when an assigned course (published, assigned to a cohort they are a current
-member of) is complete by the completion rule of app.services.courses. It is issued inside the write that
-completed the course (a progress hook), or later by `alliance credentials issue --missing`. One learner
+member of) is complete by the completion rule of app.services.courses, and they have passed as many observed
+stations in that cohort as the assignment asks for (app.credentials.requirements). It is issued inside the
+write that completed the last of these (a progress hook), when an educator lowers an assignment's
+requirement, or later by `alliance credentials issue --missing`. One learner
 gets one certificate per course, whatever the number of cohorts or completions (a unique constraint, and
 an insert that does nothing on conflict, so two requests at once cannot make two).
 """
@@ -33,16 +35,20 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def competencies_of(found: Catalog, course: Course) -> list[str]:
-    """Competency ids the course's items evidence, in course order: lessons' sections, quiz items, conversation replies."""
+def completed_competencies(standing: courses.CourseStatus) -> list[str]:
+    """Competency ids of the course's items the learner completed (or passed), in course order."""
+    return _competencies((s.item.kind, s.content) for s in standing.items if s.is_done)
+
+
+def _competencies(items: Iterable[tuple[str, object]]) -> list[str]:
+    """Competency ids of (kind, content) items, once each, in order: lessons' sections, quiz items, conversation replies."""
     refs: list[str] = []
-    for item in course.items:
-        content = courses.content_for(found, item.kind, item.item_ref)
+    for kind, content in items:
         if content is None:
             continue
-        if item.kind == "module":
+        if kind == "module":
             refs += [c for lesson in content.lessons for c in lesson.competencies]
-        elif item.kind == "quiz":
+        elif kind == "quiz":
             refs += [c for quiz_item in content.items for c in quiz_item.competencies]
         else:
             refs += [c for node in content.nodes for c in node.best.competencies]
@@ -52,8 +58,23 @@ def competencies_of(found: Catalog, course: Course) -> list[str]:
 _insert_once = sql.InsertIfAbsent(Certificate, conflict=["user_id", "course_id"])
 
 
-def issue(user: User, course: Course, cohort_id: int | None, found: Catalog) -> bool:
-    """Issue the learner's certificate for the course; False if they already have one (never a second)."""
+def issue(
+    user: User,
+    course: Course,
+    cohort_id: int | None,
+    found: Catalog,
+    standing: courses.CourseStatus | None = None,
+    stations: list | None = None,
+) -> bool:
+    """Issue the learner's certificate for the course; False if they already have one (never a second).
+
+    It names the competencies of the items they completed and, apart, those seen at the stations they passed
+    in the cohort (`standing` and `stations` are read when not given).
+    """
+    if standing is None:
+        standing = courses.status(user.id, course, found)
+    if stations is None:
+        stations = requirements.passed(user.id, cohort_id, found) if cohort_id is not None else []
     return _insert_once(
         {
             "public_id": new_public_id(),
@@ -63,7 +84,8 @@ def issue(user: User, course: Course, cohort_id: int | None, found: Catalog) -> 
             "learner_name": user.display_name,
             "course_title": course.title,
             "course_description": course.description or "",
-            "competency_refs": competencies_of(found, course),
+            "competency_refs": completed_competencies(standing),
+            "station_competency_refs": requirements.seen_at_stations(stations, found),
             "issuer_name": current_app.config["CREDENTIAL_ISSUER_NAME"],
             "issued_at": utcnow(),
         }
@@ -71,12 +93,13 @@ def issue(user: User, course: Course, cohort_id: int | None, found: Catalog) -> 
 
 
 def _candidates(user_ids: Iterable[int] | None, item: tuple[str, str] | None = None):
-    """SQL: (learner, course, cohort) for published courses assigned to the learners' current cohorts, not yet certified.
+    """SQL: (learner, course, cohort, observed stations asked) for published courses assigned to the learners'
+    current cohorts, not yet certified.
 
     With `item` ("kind", "ref"), only courses that require that item: the only ones it can have completed.
     """
     query = (
-        select(CohortMember.user_id, Assignment.course_id, Assignment.cohort_id)
+        select(CohortMember.user_id, Assignment.course_id, Assignment.cohort_id, Assignment.observed_stations)
         .join(Assignment, Assignment.cohort_id == CohortMember.cohort_id)
         .join(Course, Course.id == Assignment.course_id)
         .where(
@@ -102,11 +125,12 @@ def _candidates(user_ids: Iterable[int] | None, item: tuple[str, str] | None = N
     return query
 
 
-def _issue_earned(user: User, candidates: list[tuple[int, int]], found: Catalog) -> list[int]:
-    """Issue a certificate for each candidate course (course id, cohort id) the learner has completed."""
-    cohorts_of: dict[int, list[int]] = {}
-    for course_id, cohort_id in candidates:
-        cohorts_of.setdefault(course_id, []).append(cohort_id)  # lowest cohort id first
+def _issue_earned(user: User, candidates: list[tuple[int, int, int | None]], found: Catalog) -> list[int]:
+    """Issue a certificate for each candidate (course id, cohort id, stations asked) the learner has earned."""
+    cohorts_of: dict[int, list[tuple[int, int]]] = {}
+    for course_id, cohort_id, stations in candidates:
+        # Lowest cohort id first; an assignment that says nothing asks what the site does.
+        cohorts_of.setdefault(course_id, []).append((cohort_id, requirements.needed(stations)))
     wanted = list(
         db.session.scalars(select(Course).options(selectinload(Course.items)).where(Course.id.in_(cohorts_of)))
     )
@@ -115,9 +139,12 @@ def _issue_earned(user: User, candidates: list[tuple[int, int]], found: Catalog)
         if not standing.is_complete:
             continue
         # The first cohort it is assigned through whose stations the learner has passed (any, when none are asked).
-        through = next((c for c in cohorts_of[course_id] if requirements.stations_met(user.id, c)), None)
-        if through is not None and issue(user, standing.course, through, found):
-            issued.append(course_id)
+        for cohort_id, stations in cohorts_of[course_id]:
+            passed = requirements.passed(user.id, cohort_id, found)
+            if len(passed) >= stations:
+                if issue(user, standing.course, cohort_id, found, standing, passed):
+                    issued.append(course_id)
+                break
     return issued
 
 
@@ -140,35 +167,55 @@ def on_progress(progress: hooks.Progress) -> None:
     rows = db.session.execute(_EARNABLE, {"earn_user": progress.user_id, "earn_kind": kind, "earn_ref": ref}).all()
     if rows:
         user = db.session.get(User, progress.user_id)
-        _issue_earned(user, [(course_id, cohort_id) for _uid, course_id, cohort_id in rows], catalog())
+        _issue_earned(user, [tuple(row[1:]) for row in rows], catalog())
     db.session.flush()
 
 
 def on_station(progress: hooks.Progress) -> None:
     """After a station's ratings are released (or a staff rating lands at a released one; `ref`: the station id).
 
-    Where the site asks for passed stations, issue what the learner's completed courses assigned through
-    the station's cohort now earn, in the transaction of the release; where it asks for none, a station
-    changes nothing (the course's own completion issued the certificate).
+    Issue what the learner's completed courses assigned through the station's cohort, with passed stations
+    asked, now earn, in the transaction of the release; an assignment asking for none changes nothing here
+    (the course's own completion issued the certificate).
     """
-    if not requirements.required():
-        return
     cohort_id = requirements.cohort_of_station(progress.ref)
     if cohort_id is None:
         return
     rows = db.session.execute(_candidates([progress.user_id]).where(Assignment.cohort_id == cohort_id)).all()
-    if rows:
-        user = db.session.get(User, progress.user_id)
-        _issue_earned(user, [(course_id, cohort_id) for _uid, course_id, cohort_id in rows], catalog())
+    waiting = [tuple(row[1:]) for row in rows if requirements.needed(row[3])]
+    if waiting:
+        _issue_earned(db.session.get(User, progress.user_id), waiting, catalog())
     db.session.flush()
+
+
+def set_observed_stations(assignment: Assignment, stations: int | None) -> int:
+    """Change what an assignment's certificate asks for; a lower number issues what is now earned, here and now.
+
+    Returns how many certificates that issued. A higher number never revokes one already issued.
+    """
+    before = requirements.needed(assignment.observed_stations)
+    assignment.observed_stations = stations
+    db.session.flush()
+    if requirements.needed(stations) >= before:
+        return 0
+    found = catalog()
+    by_learner: dict[int, list[tuple[int, int, int | None]]] = {}
+    query = _candidates(None).where(
+        Assignment.cohort_id == assignment.cohort_id, Assignment.course_id == assignment.course_id
+    )
+    for user_id, course_id, cohort_id, asked in db.session.execute(query):
+        by_learner.setdefault(user_id, []).append((course_id, cohort_id, asked))
+    issued = sum(len(_issue_earned(db.session.get(User, u), rows, found)) for u, rows in by_learner.items())
+    db.session.flush()
+    return issued
 
 
 def issue_missing() -> int:
     """Issue every certificate already earned but not issued (learners who completed before this feature)."""
     found = catalog()
-    by_learner: dict[int, list[tuple[int, int]]] = {}
-    for user_id, course_id, cohort_id in db.session.execute(_candidates(None)):
-        by_learner.setdefault(user_id, []).append((course_id, cohort_id))
+    by_learner: dict[int, list[tuple[int, int, int | None]]] = {}
+    for user_id, course_id, cohort_id, asked in db.session.execute(_candidates(None)):
+        by_learner.setdefault(user_id, []).append((course_id, cohort_id, asked))
     issued = 0
     for user_id, candidates in by_learner.items():
         issued += len(_issue_earned(db.session.get(User, user_id), candidates, found))

@@ -38,6 +38,8 @@ def render(certificate: Certificate) -> bytes:
         "credentials/certificate_pdf.html",
         certificate=certificate,
         competencies=badges.competency_names(certificate.competency_refs),
+        seen=badges.competency_names(certificate.station_competency_refs or []),
+        headings=(badges.COURSE_HEADING, badges.STATIONS_HEADING),
         verify_url=address,
         qr=qr_svg(address),
     )

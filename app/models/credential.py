@@ -39,8 +39,12 @@ class Certificate(db.Model):
     learner_name: Mapped[str] = mapped_column(String(100))
     course_title: Mapped[str] = mapped_column(String(200))
     course_description: Mapped[str] = mapped_column(Text, default="")
-    #: Competency ids the course's items evidence, in course order (named from the curriculum when shown).
+    #: Competency ids of the course's items the learner completed, in course order (named from the curriculum
+    #: when shown). Certificates issued before 2026-12 hold every item's of the course.
     competency_refs: Mapped[list] = mapped_column(JSON, default=list)
+    #: Competency ids staff saw the learner do at the observed stations they passed (released ones), kept
+    #: apart from what the course evidences: knowing and being seen to do are never one list.
+    station_competency_refs: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     issuer_name: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

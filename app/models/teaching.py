@@ -16,6 +16,8 @@ from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
 ITEM_KINDS = ("module", "quiz", "conversation")
+#: The most passed observed stations an assignment's certificate may ask for.
+MAX_OBSERVED_STATIONS = 20
 
 
 def _user_fk(ondelete: str = "CASCADE") -> ForeignKey:
@@ -142,6 +144,10 @@ class Assignment(db.Model):
     __table_args__ = (
         UniqueConstraint("cohort_id", "course_id", name="uq_assignment_once"),
         CheckConstraint("due_on IS NULL OR starts_on IS NULL OR due_on >= starts_on", name="dates_in_order"),
+        CheckConstraint(
+            f"observed_stations IS NULL OR observed_stations BETWEEN 0 AND {MAX_OBSERVED_STATIONS}",
+            name="observed_stations_in_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,6 +157,10 @@ class Assignment(db.Model):
     due_on: Mapped[date | None] = mapped_column(Date)
     assigned_by_id: Mapped[int | None] = mapped_column(_user_fk("SET NULL"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Passed observed stations (app/observe) in the cohort its certificate also needs, besides the completed
+    #: course: 0 for none; empty for the site's default (ALLIANCE_CERTIFICATE_OBSERVED_STATIONS), as every
+    #: assignment made before the choice existed. See app/credentials/requirements.py.
+    observed_stations: Mapped[int | None] = mapped_column()
 
     course: Mapped[Course] = relationship()
 

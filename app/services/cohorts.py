@@ -194,8 +194,19 @@ _assign = sql.Upsert(
 )
 
 
-def assign(cohort: Cohort, course: Course, by: User, starts_on: date | None, due_on: date | None) -> Assignment:
-    """Assign a published course to the cohort, or change the dates of an existing assignment."""
+def assign(
+    cohort: Cohort,
+    course: Course,
+    by: User,
+    starts_on: date | None,
+    due_on: date | None,
+    observed_stations: int | None = None,
+) -> Assignment:
+    """Assign a published course to the cohort, or change the dates of an existing assignment.
+
+    `observed_stations`: what a new assignment's certificate asks for (None: the site's default); an existing
+    assignment keeps its own (app.credentials.issuing.set_observed_stations changes it).
+    """
     if not course.is_published:
         raise CohortError("Publish the course before assigning it.")
     if starts_on and due_on and due_on < starts_on:
@@ -210,6 +221,7 @@ def assign(cohort: Cohort, course: Course, by: User, starts_on: date | None, due
                 "due_on": due_on,
                 "assigned_by_id": by.id,
                 "assigned_at": utcnow(),
+                "observed_stations": observed_stations,
             }
         ]
     )

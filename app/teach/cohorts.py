@@ -5,6 +5,7 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from app.converters import whole_number
+from app.credentials import requirements
 from app.errors import not_found, refuse
 from app.extensions import db
 from app.learn.courses import today
@@ -38,6 +39,8 @@ def new_cohort():
 def _assign_form(form: AssignForm | None = None) -> tuple[AssignForm, list]:
     """The assign form offering every published course, and the educator's own drafts (which cannot be assigned)."""
     form = form or AssignForm()
+    if not form.is_submitted():
+        form.observed_stations.data = requirements.form_default()  # the site's default, to change per assignment
     found = courses.visible_courses(current_user)
     form.course.choices = [("", "Choose a published course…")] + [(str(c.id), c.title) for c in found if c.is_published]
     return form, [c for c in found if not c.is_published and c.owner_id == current_user.id]
@@ -161,13 +164,21 @@ def assign_course(cohort_id: int):
     form = AssignForm()
     if form.validate_on_submit() and (course := _assignable(form)) is not None and not _past_due(form):
         try:
-            cohorts.assign(cohort, course, current_user, form.starts_on.data, form.due_on.data)
+            stations = form.observed_stations.data
+            assignment = cohorts.assign(cohort, course, current_user, form.starts_on.data, form.due_on.data, stations)
         except cohorts.CohortError as exc:
             db.session.rollback()
             form.course.errors.append(str(exc))
         else:
             db.session.commit()
             flash(f"“{course.title}” is assigned to {cohort.name}.", "success")
+            if stations is not None and assignment.observed_stations != stations:
+                # Already assigned: its dates change here, its certificate's requirement on its own page.
+                flash(
+                    f"Its certificate still asks for {requirements.needed(assignment.observed_stations)} passed "
+                    "observed stations: change that with “Change” in the Certificate column.",
+                    "info",
+                )
             return redirect(url_for(".cohort", cohort_id=cohort.id, _anchor="assignments"))
     return _page(cohort, assign_form=form, status=422)
 

@@ -2,10 +2,18 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.converters import WholeNumberField
+from app.models.teaching import MAX_OBSERVED_STATIONS
 
 #: What a date field says when the browser sent something that is not a date (a browser without a date picker).
 NOT_A_DATE = "Enter the date as year, month and day, for example 2027-01-31."
+#: What the observed-stations field says about anything but a whole number it can keep.
+STATIONS_RANGE = (
+    "Enter how many observed stations the certificate needs as a whole number "
+    f"from 0 (none) to {MAX_OBSERVED_STATIONS}."
+)
 
 
 class CourseForm(FlaskForm):
@@ -72,3 +80,10 @@ class AssignForm(FlaskForm):
     due_on = DateField("Due date (optional)", validators=[Optional()], invalid_value_message=NOT_A_DATE)
     # Sent only by the "Assign with this past due date" button, shown after the warning.
     confirm_past_due = BooleanField("Assign with this past due date")
+    # What the certificate also needs (app/credentials); starts at the site's default, empty keeps that default.
+    observed_stations = WholeNumberField(
+        "Observed stations to pass for the certificate",
+        validators=[Optional(), NumberRange(0, MAX_OBSERVED_STATIONS, message=STATIONS_RANGE)],
+        invalid_value_message=STATIONS_RANGE,
+        render_kw={"class": "stations-needed", "min": 0, "max": MAX_OBSERVED_STATIONS},
+    )

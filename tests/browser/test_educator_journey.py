@@ -101,7 +101,12 @@ def test_educator_builds_a_course_assigns_it_and_follows_a_student_who_passes_it
     assigned = page.get_by_role("table", name="Courses assigned to this cohort")
     row = assigned.get_by_role("row").filter(has=page.get_by_role("rowheader", name=course_title))
     expect(row.get_by_role("cell")).to_have_text(
-        ["Now", due.strftime("%-d %b %Y"), f"Progress report for {course_title}"]
+        [
+            "Now",
+            due.strftime("%-d %b %Y"),
+            f"Course complete · Change what the certificate of {course_title} needs",  # (the site's default: 0)
+            f"Progress report for {course_title}",
+        ]
     )
     cohort_url = page.url
 
