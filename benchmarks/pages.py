@@ -9,7 +9,9 @@ Servers, each gunicorn with --workers sync workers on 127.0.0.1, on one seeded d
 
 Pages: the sign-in page, a lesson, the student home and the progress page of a learner with
 about 300 answers, a quiz submission (its quiz page and attempt start are made before the
-measurement), and the cohort progress report at 200 and 2,000 students.
+measurement), and the cohort progress report at 200 and 2,000 students: viewed again
+unchanged, and viewed first after a change (before each timed request, untimed and from this
+process, one member's lesson is completed or undone, as a class does all day).
 
 Each round runs every page on every server in turn, one request at a time, for at most
 --seconds and --max-requests. The workers' CPU time is read from /proc before and after each
@@ -139,6 +141,8 @@ class Page:
     name: str
     server: Server
     prepare: Callable[[], Iterable[Callable[[], None]]]
+    #: Run before each timed request, outside its time and the server's CPU (this process).
+    untimed: Callable[[], None] | None = None
     cpu_ms: list[float] = field(default_factory=list)  # per round
     latencies: list[float] = field(default_factory=list)
     requests: int = 0
@@ -215,6 +219,36 @@ def seed(app, learners: int, cohorts: list[int]) -> dict[str, tuple[str, str]]:
     return reports
 
 
+def lesson_changes(database_uri: str, report_path: str) -> Callable[[], None]:
+    """A write moving the report's cohort counter: each call completes or undoes one lesson of the next member
+    (committed at once; the database's triggers note the change as the app's own writes do)."""
+    from sqlalchemy import create_engine, text
+
+    from app.models.types import utcnow
+
+    engine = create_engine(database_uri)
+    cohort = int(report_path.split("/")[3])  # /teach/cohorts/<id>/courses/<id>/report
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT min(p.id) FROM lesson_progress AS p JOIN cohort_member AS m ON m.user_id = p.user_id "
+                "WHERE m.cohort_id = :cohort GROUP BY p.user_id ORDER BY p.user_id"
+            ),
+            {"cohort": cohort},
+        ).scalars()
+        lessons = itertools.cycle(list(rows))
+    toggle = text(
+        "UPDATE lesson_progress SET completed_at = CASE WHEN completed_at IS NULL THEN :now ELSE NULL END "
+        "WHERE id = :id"
+    )
+
+    def change() -> None:
+        with engine.begin() as connection:
+            connection.execute(toggle, {"now": utcnow(), "id": next(lessons)})
+
+    return change
+
+
 def measure(page: Page, seconds: float, max_requests: int, record: bool) -> None:
     """One run of a page: its requests one at a time, the workers' CPU read before and after."""
     calls = iter(page.prepare())
@@ -225,6 +259,8 @@ def measure(page: Page, seconds: float, max_requests: int, record: bool) -> None
     for call in itertools.islice(calls, max_requests):
         if len(latencies) >= 3 and time.monotonic() > deadline:
             break
+        if page.untimed is not None:
+            page.untimed()
         started = time.perf_counter()
         call()
         latencies.append(time.perf_counter() - started)
@@ -320,6 +356,9 @@ def main() -> None:
             for name, (educator, path) in reports.items():
                 report_page = get(sign_in(server.port, educator), path)
                 pages.append(Page(name, server, lambda call=report_page: itertools.repeat(call)))
+                change = lesson_changes(app.config["SQLALCHEMY_DATABASE_URI"], path)
+                after_change = f"{name.replace('cohort report', 'report')}, after a change"
+                pages.append(Page(after_change, server, lambda call=report_page: itertools.repeat(call), change))
         for page in pages:  # warm-up: templates compiled, caches filled, in both workers
             measure(page, 0.0, 10, record=False)
         for round_number in range(args.rounds):
@@ -343,7 +382,7 @@ def report(args, database: str, pages: list[Page], servers: list[Server], memory
         f"{args.rounds} rounds of at most {args.seconds:g} s per page; CPU is the workers' own (/proc)"
     )
     print(
-        f"{'page':<32}{'server':<10}{'requests':>9}{'CPU-ms/req':>12}{'range':>15}{'x plain':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'page':<40}{'server':<10}{'requests':>9}{'CPU-ms/req':>12}{'range':>15}{'x plain':>9}{'p50 ms':>9}{'p99 ms':>9}"
     )
     rows = []
     for page in pages:
@@ -351,7 +390,7 @@ def report(args, database: str, pages: list[Page], servers: list[Server], memory
         spread = f"{min(page.cpu_ms):.2f}-{max(page.cpu_ms):.2f}"
         p50, p99 = 1000 * statistics.median(page.latencies), 1000 * percentile(page.latencies, 0.99)
         print(
-            f"{page.name:<32}{page.server.name:<10}{page.requests:>9}{cpu:>12.2f}{spread:>15}"
+            f"{page.name:<40}{page.server.name:<10}{page.requests:>9}{cpu:>12.2f}{spread:>15}"
             f"{cpu / ceiling:>9.1f}{p50:>9.2f}{p99:>9.2f}"
         )
         rows.append(

@@ -18,7 +18,7 @@ from app.models import Assignment, CohortMember, CourseItem, LessonProgress, Qui
 from app.models.types import utcnow
 from app.services import cohorts, courses, reports
 from app.services.courses import CourseStatus, item_state
-from app.services.reports import exports, matrix_queries
+from app.services.reports import exports, kept_totals
 from tests.test_bad_input import streamed
 from tests.test_reports import bulk_students, by_first_cell, person, read_csv, seed_world, table
 
@@ -66,7 +66,7 @@ def test_the_report_runs_the_same_statements_for_10_and_160_students_on_any_page
         for template in urls:
             url = world.url(template)
             # Every view counts its totals here (tests/test_report_totals_cache.py covers the kept ones).
-            matrix_queries.let_go_of_kept_totals()
+            kept_totals.let_go_of_kept_totals()
             with count_queries() as counter:
                 response = client.get(url)
                 assert response.status_code == 200 and response.data, url  # a streamed body is read in full

@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from app.models import LessonProgress, QuizProgress, User
 from app.models.types import utcnow
 from app.services import account_data, cohorts, progress, quizzes
-from app.services.reports import matrix_queries
+from app.services.reports import kept_totals
 from tests.test_report_paging import CAPTION, MATRIX
 from tests.test_reports import seed_world, table
 
@@ -44,7 +44,7 @@ def report_table(client, world) -> list[list[str]]:
 
 def counted_afresh(client, world) -> list[str]:
     """The table with everything kept let go of first."""
-    assert matrix_queries.let_go_of_kept_totals()
+    assert kept_totals.let_go_of_kept_totals()
     return report_table(client, world)
 
 
@@ -145,10 +145,10 @@ def test_without_every_trigger_the_totals_are_counted_on_every_view(
 ):
     # As if a later migration had rebuilt a table on SQLite and lost its triggers: one more expected than found.
     # (The database is shared by the session's tests, so no trigger is really dropped.)
-    monkeypatch.setattr(matrix_queries, "TRIGGERS", matrix_queries.TRIGGERS + 1)
+    monkeypatch.setattr(kept_totals, "TRIGGERS", kept_totals.TRIGGERS + 1)
     app.extensions.pop("alliance.report_totals", None)  # as a fresh process
     before = report_table(client, world)
-    assert not matrix_queries.let_go_of_kept_totals()
+    assert not kept_totals.let_go_of_kept_totals()
     with count_queries() as counter:
         assert report_table(client, world) == before
     assert any("'s' AS tag" in statement for statement in counter.statements), "the totals were kept"

@@ -686,7 +686,7 @@ def test_every_report_runs_the_same_queries_for_10_and_1000_students(client, db,
         for template in SCALED_PAGES:
             url = world.url(template)
             # Every view counts the matrix's totals here (tests/test_report_totals_cache.py covers the kept ones).
-            reports.matrix_queries.let_go_of_kept_totals()
+            reports.kept_totals.let_go_of_kept_totals()
             with count_queries() as counter:
                 response = client.get(url)
                 assert response.status_code == 200 and response.data, url  # streamed bodies read in full

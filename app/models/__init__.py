@@ -3,9 +3,10 @@
 from app.models.authoring import AuthoredCoEditor, AuthoredQuiz, AuthoredVersion, ContentRevision
 from app.models.credential import Certificate
 from app.models.lti import LtiAccount, LtiContext, LtiDeployment, LtiLink, LtiPlatform, LtiScore, LtiState
+from app.models.mail import OutgoingMail
 from app.models.observation import CohortExaminer, Observation, PatientLink, Station
 from app.models.records import StatementOutbox
-from app.models.report_generation import ReportGeneration
+from app.models.report_generation import ReportChange, ReportGeneration
 from app.models.study import Reflection, ReviewCard
 from app.models.summary import AnswerSummary
 from app.models.teaching import (
@@ -66,8 +67,10 @@ __all__ = [
     "QuizAttempt",
     "QuizProgress",
     "Reflection",
+    "ReportChange",
     "ReportGeneration",
     "ReviewCard",
+    "OutgoingMail",
     "StatementOutbox",
     "User",
     "UserSession",

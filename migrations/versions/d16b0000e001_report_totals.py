@@ -12,7 +12,7 @@ account. A worker keeps each cohort's totals under the counter it read before co
 view of the report reads one row instead of counting the cohort again. An UPDATE trigger fires only when
 a column the counts read is set (a lesson viewed again costs nothing). Any later migration that rebuilds
 one of these tables on SQLite (batch mode) drops its triggers: the app then stops keeping totals (it checks
-the triggers once per process, see app.services.reports.matrix_queries.TRIGGERS) and
+the triggers once per process, see app.services.reports.kept_totals.TRIGGERS) and
 tests/test_report_totals_cache.py fails until they are made again.
 
 Revision ID: d16b0000e001
@@ -30,7 +30,7 @@ branch_labels = None
 depends_on = None
 
 #: Table -> (how its rows name a member: the user id column, or "cohort" for memberships; the columns an
-#: UPDATE must set to change the counts). Kept equal to matrix_queries.TRIGGERS' tables.
+#: UPDATE must set to change the counts). Kept equal to kept_totals.TRIGGERS' tables.
 WATCHED = {
     "lesson_progress": ("user_id", ("user_id", "module_ref", "completed_at")),
     "quiz_progress": ("user_id", ("user_id", "quiz_ref", "is_passed")),

@@ -17,6 +17,7 @@ from app.content import Catalog, certainty
 from app.models import Course, CourseItem
 from app.models.types import MAX_ID
 from app.services.courses import KIND_LABELS, STATE_LABELS, ItemStatus, content_for
+from app.services.reports import kept_totals
 from app.services.reports import matrix_queries as queries
 from app.services.reports.matrix_queries import SHOW_CHOICES, Counted, Plan
 from app.services.reports.people import Student
@@ -333,10 +334,10 @@ def matrix(
     show: str = "",
     page_size: int = MATRIX_PAGE_SIZE,
 ) -> Matrix | None:
-    """One page of the progress matrix and the whole cohort's totals: three statements (the page's students with the
-    cohort's report counter, their cells' facts, the totals); only the first while the counter has not moved since
-    the totals and the page's facts were last read (they are kept, see matrix_queries._keep). None for a page past
-    the last.
+    """One page of the progress matrix and the whole cohort's totals: the page's students with the cohort's report
+    counter (one statement), then the page's cells and the totals as this process keeps them (see kept_totals):
+    nothing more while the counter has not moved, one statement after a change (the students it was about), one
+    the first time (the whole cohort). None for a page past the last.
 
     `show` picks the students listed: "" everyone, "incomplete" those who have not completed the course,
     "never-signed-in" those who never signed in. With a due date and today's date, a student past it without
@@ -349,7 +350,8 @@ def matrix(
     people, matched, generation = queries.page_of_students(cohort_id, plan, show, page, page_size)
     if not people and page > 1:
         return None
-    facts = queries.kept_page_facts(cohort_id, [p[0] for p in people], plan, generation, _facts_by_student)
+    ids = [p[0] for p in people]
+    facts, counted = kept_totals.kept_view(cohort_id, ids, plan, generation, _facts_by_student)
     past_due = bool(due_on and today and due_on < today)
     cells = Cells(columns)
     rows = []
@@ -357,7 +359,6 @@ def matrix(
         student = Student(*person)
         found, percent, complete = cells.row(facts.get(student.id, {}))
         rows.append(MatrixRow(student, found, percent, complete, past_due and not complete))
-    counted = queries.kept_totals(cohort_id, plan, generation)
     return Matrix(course, columns, rows, counted, due_on, past_due, page, matched, show, page_size)
 
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import current_app
 from sqlalchemy import (
     Float,
     Integer,
@@ -24,7 +23,6 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    text,
     union_all,
 )
 
@@ -174,6 +172,13 @@ def facts(who, plan: Plan):
     "l" lessons completed (a) in a module a student opened; "q" a submitted activity's summary (a: passed, b: best
     percent, c: attempts); "o" an open marked attempt (practice is the learner's own and never shows). None for a
     course without items."""
+    parts = _fact_parts(who, plan)
+    if not parts:
+        return None
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _fact_parts(who, plan: Plan) -> list:
     parts = []
     if plan.modules:
         parts.append(
@@ -217,9 +222,7 @@ def facts(who, plan: Plan):
             )
             .distinct()
         )
-    if not parts:
-        return None
-    return union_all(*parts) if len(parts) > 1 else parts[0]
+    return parts
 
 
 @lru_cache(maxsize=64)
@@ -317,77 +320,4 @@ def totals(cohort_id: int, plan: Plan) -> Counted:
         modules=counted["m"],
         activities=counted["q"],
         open_only={ref: n for ref, (n, _) in counted["o"].items()},
-    )
-
-
-# --- totals kept per process, under the cohort's counter
-
-#: The triggers migration d16b0000e001 makes: 5 tables, insert/update/delete each, but no insert on "user".
-TRIGGERS = 14
-#: How many of each a process keeps, all let go past it: a cohort's totals for a course (a few hundred bytes), a
-#: page's facts (about 190 kB for 100 students of a 10-item course, so at most about 3 MB).
-KEPT = {"totals": 512, "page": 16}
-_KEPT = "alliance.report_totals"
-
-_TRIGGERS_PRESENT = {
-    "sqlite": text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'report_generation_%'"),
-    "postgresql": text("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'report_generation_%'"),
-}
-
-
-def _kept() -> dict | None:
-    """This app's kept totals, or None when they cannot be trusted: the counter's triggers are not all there
-    (checked once per process)."""
-    store = current_app.extensions.get(_KEPT)
-    if store is None:
-        check = _TRIGGERS_PRESENT.get(db.engine.dialect.name)
-        present = db.session.scalar(check) if check is not None else 0
-        store = {"on": present == TRIGGERS, "kept": {kind: {} for kind in KEPT}}
-        if not store["on"]:
-            current_app.logger.warning(
-                "Progress reports count their totals on every view: %s of the %s triggers of migration "
-                "d16b0000e001 are in the database (run `alliance db upgrade`).", present, TRIGGERS
-            )
-        current_app.extensions[_KEPT] = store
-    return store["kept"] if store["on"] else None
-
-
-def let_go_of_kept_totals() -> bool:
-    """Forget every cohort's kept totals in this process (the triggers' check stays done); whether totals are kept."""
-    kept = _kept()
-    for found in (kept or {}).values():
-        found.clear()
-    return kept is not None
-
-
-def _keep(kind: str, key: tuple, generation: int | None, count):
-    """What `count()` gives, kept in this process under `key` while the cohort's counter reads `generation` (read
-    before this call, in an earlier statement); counted again and kept when the counter has moved.
-
-    Exact: triggers add one to the counter in the same transaction as any change to what is kept, so an equal
-    counter means no change; what is counted after the counter was read may be newer than it, never older, and
-    the next change moves the counter on."""
-    kept = _kept() if generation is not None else None
-    if kept is None:
-        return count()
-    found = kept[kind].get(key)
-    if found is not None and found[0] == generation:
-        return found[1]
-    counted = count()
-    if len(kept[kind]) >= KEPT[kind]:
-        kept[kind].clear()  # bounded memory; the reports in use are counted again once
-    kept[kind][key] = (generation, counted)
-    return counted
-
-
-def kept_totals(cohort_id: int, plan: Plan, generation: int | None) -> Counted:
-    """The cohort's totals, kept while its counter reads `generation` (else one statement, see _keep)."""
-    return _keep("totals", (cohort_id, plan), generation, lambda: totals(cohort_id, plan))
-
-
-def kept_page_facts(cohort_id: int, user_ids: list[int], plan: Plan, generation: int | None, shape):
-    """`shape(page_facts(...))` for a page of the cohort's students, kept while the cohort's counter reads
-    `generation` (else one statement, see _keep): their facts change only with a change the counter counts."""
-    return _keep(
-        "page", (cohort_id, plan, tuple(user_ids)), generation, lambda: shape(page_facts(user_ids, plan))
     )
