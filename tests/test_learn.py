@@ -181,12 +181,12 @@ def test_retaking_adds_an_attempt_to_the_history(client, db, student, quiz):
 
 def test_a_failure_while_recording_leaves_nothing_half_written(client, db, student, quiz, monkeypatch):
     url = start(client, quiz)
-    from app.services import quizzes as quiz_service
+    from app.services import submission
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(quiz_service, "update_competency_summaries", broken)
+    monkeypatch.setattr(submission, "update_competency_summaries", broken)
     response = client.post(url, data=answers_by_grade(quiz, "best"))
     assert response.status_code == 500
     assert "nothing was saved" in response.text and "Traceback" not in response.text

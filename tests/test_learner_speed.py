@@ -412,11 +412,11 @@ def test_the_calibration_levels_are_the_certainty_levels():
 
 
 def test_the_learners_download_holds_their_answer_summaries(client, db, student, quiz):
-    from app.services import account_data
+    from app.services import account_download
 
     url = client.post(f"/learn/quizzes/{quiz.id}/attempts").location
     client.post(url, data=answers_by_grade(quiz, "best", confidence=3))
-    section = account_data.export(student.id)["answer_summaries"]
+    section = account_download.export(student.id)["answer_summaries"]
     totals = next(row for row in section if row["competency_ref"] == "*")
     assert totals["answered_count"] == totals["correct_count"] == totals["level3_count"] == len(quiz.items)
     tagged = {ref for item in quiz.items for ref in item.competencies}

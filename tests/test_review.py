@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app import config
 from app.models import QuizAttempt, ReviewCard
 from app.models.types import utcnow
-from app.services import quizzes, results, review
+from app.services import quizzes, results, review, review_queue
 from app.services.reports import plain
 from tests.helpers import answers_by_grade, given_answers, rows
 from tests.test_concurrency import THREADS, at_once
@@ -180,7 +180,7 @@ def test_due_lists_due_items_earliest_first_and_leaves_out_the_rest(db, learner,
     review.record_answers(learner.id, [wrong(quiz, late)], NOW, STEADY)
     review.record_answers(learner.id, [wrong(quiz, early)], NOW - timedelta(hours=1), STEADY)
     review.record_answers(learner.id, [wrong(quiz, not_yet)], NOW + timedelta(hours=1), STEADY)
-    found = review.due(learner.id, catalog, NOW + timedelta(minutes=5))
+    found = review_queue.due(learner.id, catalog, NOW + timedelta(minutes=5))
     assert [d.item.id for d in found.items] == [early.id, late.id]
     assert [d.key for d in found.items] == [f"{quiz.id}/{early.id}", f"{quiz.id}/{late.id}"]
     assert found.items[0].reason == "You answered it wrongly" and found.unavailable == 0
@@ -195,10 +195,10 @@ def test_items_no_longer_offered_are_skipped_but_kept(db, learner, catalog):
     ]
     review.record_answers(learner.id, answers, NOW, STEADY)
     db.session.commit()
-    found = review.due(learner.id, catalog, NOW + timedelta(hours=1))
+    found = review_queue.due(learner.id, catalog, NOW + timedelta(hours=1))
     assert [d.item.id for d in found.items] == [quiz.items[0].id]
     assert found.unavailable == 2
-    assert review.due_count(learner.id, catalog, NOW + timedelta(hours=1)) == 1
+    assert review_queue.due_count(learner.id, catalog, NOW + timedelta(hours=1)) == 1
     assert rows(db, ReviewCard) == 3
 
 
@@ -229,7 +229,7 @@ def test_upcoming_counts_the_queue_per_day_in_one_query(db, learner, quiz, catal
         _set_due(db, learner.id, quiz, item, due_at)
     db.session.commit()
     with count_queries() as counted:
-        coming = review.upcoming(learner.id, catalog, NOW)
+        coming = review_queue.upcoming(learner.id, catalog, NOW)
     assert counted.count == 1
     assert coming.total == 7 and coming.due_now == 1 and coming.later == 1
     # A card of an item no longer offered is kept but not counted, as the due list leaves it out.
@@ -237,7 +237,7 @@ def test_upcoming_counts_the_queue_per_day_in_one_query(db, learner, quiz, catal
         ReviewCard(user_id=learner.id, quiz_ref="retired-quiz", item_ref="gone", card={}, due_at=NOW, review_count=1)
     )
     db.session.commit()
-    assert review.upcoming(learner.id, catalog, NOW) == coming
+    assert review_queue.upcoming(learner.id, catalog, NOW) == coming
     assert [d.count for d in coming.days] == [2, 2, 0, 1, 0, 0, 0]
     assert coming.days[0].day == NOW.date() and coming.days[-1].day == NOW.date() + timedelta(days=6)
 

@@ -8,7 +8,7 @@ from app.content import catalog
 from app.extensions import db
 from app.learn import bp
 from app.models.types import utcnow
-from app.services import events, practice, results, review
+from app.services import events, practice, results, review, review_queue
 
 #: What each kind of answer does to an item's next review, in a learner's words (never the scheduler's
 #: rating names: "Again", "Hard", "Good" and "Easy" mean nothing to a student).
@@ -24,16 +24,16 @@ COMES_BACK = {
 def review_page():
     """Items due for review now, the coming week's counts, and how the schedule works."""
     now = utcnow()
-    due = review.due(current_user.id, catalog(), now)
-    coming = review.upcoming(current_user.id, catalog(), now)
+    due = review_queue.due(current_user.id, catalog(), now)
+    coming = review_queue.upcoming(current_user.id, catalog(), now)
     return render_template(
         "learn/review.html",
         due=due,
         coming=coming,
-        chart=review.week_chart(coming),
+        chart=review_queue.week_chart(coming),
         session_size=current_app.config["REVIEW_SESSION_SIZE"],
         rules=[(words, COMES_BACK[rating]) for words, rating in review.RATING_RULES],
-        day_label=review.day_label,
+        day_label=review_queue.day_label,
         item_title=results.item_title,
     )
 
@@ -41,7 +41,7 @@ def review_page():
 @bp.post("/review/sessions")
 def start_review():
     """Open a practice attempt at the earliest due items (up to REVIEW_SESSION_SIZE) and go to it."""
-    due = review.due(current_user.id, catalog(), utcnow())
+    due = review_queue.due(current_user.id, catalog(), utcnow())
     keys = [item.key for item in due.items[: current_app.config["REVIEW_SESSION_SIZE"]]]
     if not keys:
         flash("Nothing is due for review right now. Come back when the list below says something is due.", "info")

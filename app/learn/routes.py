@@ -22,7 +22,7 @@ from app.services import (
     progress,
     quizzes,
     reflections,
-    review,
+    review_queue,
     summaries,
 )
 from app.services import results as results_service
@@ -65,7 +65,7 @@ def home():
         module_links=links.by_id("learn.module", "module_id", (p.module.id for p in standing)),
         next_step=progress.home_step(standing, assigned),
         assigned=assigned,
-        review_due=review.due_count(current_user.id, catalog(), utcnow()),
+        review_due=review_queue.due_count(current_user.id, catalog(), utcnow()),
         invitations=invitations.pending_for(current_user.id),
     )
 

@@ -13,6 +13,7 @@ no pylti1p3; sending imports it (and requests) when it runs (app/lti/protocol.py
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -23,6 +24,7 @@ from app.lti.tool import SCOPES, registration_for
 from app.models import CohortMember, Course, LtiAccount, LtiContext, LtiLink, LtiPlatform, LtiScore, QuizAttempt
 from app.models.types import utcnow
 from app.services import courses, hooks, outbox, sql
+from app.services.prebuilt import Prebuilt
 from app.services.records import backoff
 
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -43,30 +45,41 @@ def _settings() -> dict:
 # --- queueing, inside the learner's transaction
 
 
-#: The graded links a step of progress may concern, built once with bound parameters: every
-#: submission runs it, and building it cost more than running it.
-_LINKS_FOR = (
-    select(LtiLink)
-    .join(LtiContext, LtiContext.id == LtiLink.context_id)
-    .join(
-        CohortMember,
-        and_(CohortMember.cohort_id == LtiContext.cohort_id, CohortMember.user_id == bindparam("links_user")),
-    )
-    .join(LtiPlatform, LtiPlatform.id == LtiLink.platform_id)
-    .join(LtiAccount, and_(LtiAccount.issuer == LtiPlatform.issuer, LtiAccount.user_id == bindparam("links_user")))
-    .where(
-        CohortMember.removed_at.is_(None),
-        or_(
-            and_(LtiLink.kind == bindparam("links_kind"), LtiLink.item_ref == bindparam("links_ref")),
-            LtiLink.kind == "course",
-        ),
+class _Link(NamedTuple):
+    """What queueing a score needs of a graded link."""
+
+    id: int
+    kind: str
+    item_ref: str
+
+
+#: The graded links a step of progress may concern, compiled once per dialect and run as driver SQL
+#: (app/services/prebuilt.py): every submission runs it, usually to find nothing.
+_LINKS_FOR = Prebuilt(
+    lambda _dialect: (
+        select(LtiLink.id, LtiLink.kind, LtiLink.item_ref)
+        .join(LtiContext, LtiContext.id == LtiLink.context_id)
+        .join(
+            CohortMember,
+            and_(CohortMember.cohort_id == LtiContext.cohort_id, CohortMember.user_id == bindparam("links_user")),
+        )
+        .join(LtiPlatform, LtiPlatform.id == LtiLink.platform_id)
+        .join(LtiAccount, and_(LtiAccount.issuer == LtiPlatform.issuer, LtiAccount.user_id == bindparam("links_user")))
+        .where(
+            CohortMember.removed_at.is_(None),
+            or_(
+                and_(LtiLink.kind == bindparam("links_kind"), LtiLink.item_ref == bindparam("links_ref")),
+                LtiLink.kind == "course",
+            ),
+        )
     )
 )
 
 
-def _links_for(user_id: int, kind: str, ref: str) -> list[LtiLink]:
+def _links_for(user_id: int, kind: str, ref: str) -> list[_Link]:
     """The graded links this progress may concern: same item, or any course, in a cohort the learner is in."""
-    return list(db.session.scalars(_LINKS_FOR, {"links_user": user_id, "links_kind": kind, "links_ref": ref}))
+    db.session.flush()  # as an ORM query would: memberships and links added in this transaction count
+    return [_Link(*row) for row in _LINKS_FOR.fetch({"links_user": user_id, "links_kind": kind, "links_ref": ref})]
 
 
 def queue_for_progress(progress: hooks.Progress) -> None:
@@ -85,7 +98,7 @@ def queue_for_progress(progress: hooks.Progress) -> None:
             _queue(link, progress.user_id, attempt.id, attempt.score, attempt.max_score, "Submitted", now)
 
 
-def _queue_course(link: LtiLink, user_id: int, now: datetime) -> None:
+def _queue_course(link: _Link, user_id: int, now: datetime) -> None:
     """A course's grade, once, when its last required item is done: the share of required items done."""
     course = db.session.get(Course, int(link.item_ref))
     if course is None:
@@ -96,7 +109,7 @@ def _queue_course(link: LtiLink, user_id: int, now: datetime) -> None:
         _queue(link, user_id, 0, float(required), float(required), "Completed", now)
 
 
-def _queue(link: LtiLink, user_id: int, key: int, given: float, maximum: float, activity: str, now: datetime) -> None:
+def _queue(link: _Link, user_id: int, key: int, given: float, maximum: float, activity: str, now: datetime) -> None:
     _insert_score(
         {
             "link_id": link.id,

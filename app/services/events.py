@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
-from app.extensions import db
 from app.models import LearningEvent, StatementOutbox
+from app.services.prebuilt import Prebuilt, PrebuiltMany
 
 
 def lesson_ref(module_id: str, lesson_id: str) -> str:
@@ -69,7 +69,20 @@ def row(
     }
 
 
-_INSERT_EVENTS = insert(LearningEvent.__table__)
+_ROW_KEYS = tuple(row(0, "", "", "", at=None))
+_EVENTS = LearningEvent.__table__
+#: Core inserts of the tables, compiled once (an ORM bulk insert costs twice as much, and no objects are wanted).
+_INSERT_EVENTS = Prebuilt(lambda _dialect: insert(_EVENTS), _ROW_KEYS)
+_INSERT_EVENTS_RETURNING_IDS = PrebuiltMany(
+    lambda _dialect, count: (
+        insert(_EVENTS)
+        .values([{key: bindparam(f"{key}_{n}", type_=_EVENTS.c[key].type) for key in _ROW_KEYS} for n in range(count)])
+        .returning(_EVENTS.c.id)
+    ),
+    _ROW_KEYS,
+)
+_OUTBOX_KEYS = ("event_id", "created_at", "next_attempt_at", "attempts")
+_INSERT_OUTBOX = Prebuilt(lambda _dialect: insert(StatementOutbox.__table__), _OUTBOX_KEYS)
 
 
 def record_many(rows: list[dict[str, Any]]) -> None:
@@ -82,13 +95,13 @@ def record_many(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if not current_app.config.get("LRS_ENDPOINT"):
-        # A Core insert of the table: an ORM bulk insert costs twice as much, and no objects are wanted.
-        db.session.connection().execute(_INSERT_EVENTS, rows)  # the session's transaction, without its ORM layer
+        _INSERT_EVENTS.run_many(rows)  # the session's transaction, without its ORM layer
         return
-    ids = db.session.scalars(insert(LearningEvent).returning(LearningEvent.id), rows).all()
+    ids = [event_id for (event_id,) in _INSERT_EVENTS_RETURNING_IDS.run(rows)]
     at = rows[0]["created_at"]
-    db.session.execute(
-        insert(StatementOutbox), [{"event_id": event_id, "created_at": at, "next_attempt_at": at} for event_id in ids]
+    # Every column with a default is given (0 attempts, as the model's default says): a prebuilt insert skips none.
+    _INSERT_OUTBOX.run_many(
+        [{"event_id": event_id, "created_at": at, "next_attempt_at": at, "attempts": 0} for event_id in ids]
     )
 
 

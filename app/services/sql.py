@@ -15,8 +15,10 @@ from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
+from app.services.prebuilt import Prebuilt
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+#: The INSERT construct of each dialect, which knows ON CONFLICT.
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class _Statement:
@@ -34,7 +36,7 @@ class _Statement:
     def _statement(self):
         dialect = db.session.get_bind().dialect.name
         if dialect not in self._built:
-            self._built[dialect] = self._build(_INSERTS[dialect](self.table))
+            self._built[dialect] = self._build(INSERTS[dialect](self.table))
         return self._built[dialect]
 
     def _build(self, insert):
@@ -51,6 +53,7 @@ class Upsert(_Statement):
     def __init__(self, model, conflict: list[str], update: dict[str, Callable], where=None):
         super().__init__(model, conflict, where)
         self.update = update
+        self._prebuilt: dict[tuple[str, ...], Prebuilt | bool] = {}
 
     def _build(self, insert):
         excluded = insert.excluded
@@ -61,10 +64,31 @@ class Upsert(_Statement):
         )
 
     def __call__(self, rows: list[dict[str, Any]]) -> None:
-        """Write the rows (one statement; executemany for several)."""
+        """Write the rows, which all give the same columns (one statement; executemany for several)."""
         if rows:
-            # On the session's connection (same transaction): a Core statement needs none of the ORM's work.
-            db.session.connection().execute(self._statement(), rows)
+            # Compiled once per dialect and set of columns, run as driver SQL on the session's
+            # connection (same transaction): the values converted as SQLAlchemy would, without its per-row work.
+            keys = tuple(rows[0])
+            prebuilt = self._prebuilt.get(keys)
+            if prebuilt is None:
+                prebuilt = self._prebuilt[keys] = (
+                    Prebuilt(lambda dialect: self._build(INSERTS[dialect](self.table)), keys)
+                    if self._gives_every_default(keys)
+                    else False
+                )
+            if prebuilt:
+                prebuilt.run_many(rows)
+            else:
+                db.session.connection().execute(self._statement(), rows)
+
+    def _gives_every_default(self, keys: tuple[str, ...]) -> bool:
+        """Whether rows with these columns leave nothing to a Python-side default, which only SQLAlchemy's own
+        execution fills in (such rows take the ordinary path, so no value ever goes missing)."""
+        return all(
+            column.name in keys and column.onupdate is None
+            for column in self.table.c
+            if column.default is not None or column.onupdate is not None
+        )
 
 
 class InsertIfAbsent(_Statement):
@@ -83,7 +107,7 @@ class InsertIfAbsent(_Statement):
 
 def dialect_insert():
     """The INSERT construct of the session's database, which knows ON CONFLICT."""
-    return _INSERTS[db.session.get_bind().dialect.name]
+    return INSERTS[db.session.get_bind().dialect.name]
 
 
 def greatest(a, b):

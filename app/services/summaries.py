@@ -83,7 +83,10 @@ def record(user_id: int, answers: Iterable[tuple[Grade, int | None]], at) -> Non
     for answer, confidence in answers:
         targets = [EVERY_ANSWER, *dict.fromkeys(answer.competency_refs)]  # a tag listed twice counts once
         for ref in targets:
-            _add_answer(rows.setdefault(ref, _empty(user_id, ref, at)), answer, confidence, at)
+            row = rows.get(ref)
+            if row is None:  # not setdefault: that would build an empty row for every answer and tag
+                row = rows[ref] = _empty(user_id, ref, at)
+            _add_answer(row, answer, confidence, at)
     for row in rows.values():
         row["recent"] = row["recent"][-RECENT_LENGTH:]
     # In a fixed order, so two writers for one learner never deadlock.
