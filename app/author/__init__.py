@@ -22,4 +22,4 @@ def _guard() -> None:
 
 
 # Routes attach themselves to bp; conversation_play and conversations are the conversation editor.
-from app.author import conversation_play, conversations, files, publishing, routes  # noqa: E402,F401
+from app.author import conversation_play, conversations, files, observations, publishing, routes  # noqa: E402,F401

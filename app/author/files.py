@@ -16,12 +16,21 @@ from app.exchange.banks import gift_reader, importing, moodle_reader
 from app.exchange.banks.bank import BankError
 from app.extensions import db
 from app.services import authored_conversations as talks
+from app.services import authored_observations as observations
 from app.services import authoring
 
 #: The largest file taken: a quiz of sixty items is well under this.
 MAX_UPLOAD = 1024 * 1024
 _KINDS = {"yaml": "Quiz YAML (as in quizzes/)", "gift": "GIFT", "moodle": "Moodle XML"}
-_CONVERSATION_KINDS = {"yaml": "Conversation YAML (as in quizzes/)"}
+#: A conversation or an observation form comes in only as its own file.
+_FILE_ONLY = {
+    "conversation": {"yaml": "Conversation YAML (as in quizzes/)"},
+    "observation form": {"yaml": "Observation form YAML (as in quizzes/)"},
+}
+#: Each kind's page, its draft service, and the `type` its file has.
+_PAGES = {"quiz": ".quiz", "conversation": ".conversation", "observation form": ".observation"}
+_SERVICES = {"quiz": authoring, "conversation": talks, "observation form": observations}
+_TYPES = {"conversation": "conversation", "observation form": "observation"}
 
 
 @bp.url_value_preprocessor
@@ -44,7 +53,7 @@ def export(quiz_id: int):
             not_found("This quiz has no version with that number. Its versions are listed on its History page.")
         content = version.content
         name = f"{quiz.ref}-v{version.number}.yaml"
-    editor = "conversation editor" if quiz.is_conversation else "quiz editor"
+    editor = f"{quiz.kind} editor"
     text = f"# {quiz.title}: written in Alliance's {editor}.\n" + checking.to_yaml(content)
     return Response(
         text,
@@ -68,15 +77,21 @@ def _from_yaml(data: bytes, quiz) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise BankError(f"The file is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}.") from None
-    if quiz.is_conversation:
-        if not isinstance(parsed, dict) or parsed.get("type") != "conversation":
-            raise BankError("The file is not a conversation: a conversation file is a mapping with 'type: conversation'.")
+    if quiz.kind in _TYPES:
+        if not isinstance(parsed, dict) or parsed.get("type") != _TYPES[quiz.kind]:
+            raise BankError(
+                f"The file is not {_a(quiz.kind)}: {_a(quiz.kind)} file is a mapping with 'type: {_TYPES[quiz.kind]}'."
+            )
         return _plain({**{k: v for k, v in parsed.items() if k != "id"}, "id": quiz.ref})
     if not isinstance(parsed, dict) or not isinstance(parsed.get("items", []), list):
         raise BankError("The file is YAML but not a quiz: a quiz file is a mapping with id, title, module and items.")
     if parsed.get("type", "quiz") != "quiz":
         raise BankError(f"The file holds a {parsed.get('type')!r}, not a quiz: only quizzes can be imported here.")
     return _plain({**{k: v for k, v in parsed.items() if k != "id"}, "id": quiz.ref})
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _from_bank(data: bytes, kind: str, quiz) -> tuple[dict, importing.Imported]:
@@ -106,12 +121,12 @@ def import_file(quiz_id: int):
     """Replace the draft with a quiz file or a GIFT / Moodle XML bank (published versions stay as they are)."""
     quiz = quiz_or_404(quiz_id)
     if request.method == "GET":
-        return render_template("author/import.html", quiz=quiz, kinds=_CONVERSATION_KINDS if quiz.is_conversation else _KINDS, error=None, kind="yaml")
+        return render_template("author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=None, kind="yaml")
     kind = request.form.get("kind", "yaml")
     upload = request.files.get("file")
     error = None
-    if quiz.is_conversation and kind != "yaml":
-        error = "A conversation is imported from a conversation YAML file."
+    if quiz.kind in _FILE_ONLY and kind != "yaml":
+        error = f"{_a(quiz.kind).capitalize()} is imported from its own YAML file."
     elif kind not in _KINDS:
         error = "Choose what kind of file it is."
     elif upload is None or not upload.filename:
@@ -131,13 +146,16 @@ def import_file(quiz_id: int):
             except BankError as exc:
                 error = str(exc)
             else:
-                (talks if quiz.is_conversation else authoring).replace_draft(quiz, content)
+                _SERVICES[quiz.kind].replace_draft(quiz, content)
                 db.session.commit()
+                if quiz.is_observation:  # what is wrong in the file, at its own lines
+                    for problem in checking.file_problems(data.decode("utf-8-sig"), catalog(), quiz.ref)[:20]:
+                        flash(f"Line {problem.line}: {problem.message}" if problem.line else problem.message, "warning")
                 if notes is not None:
                     for what, why in notes.skipped:
                         flash(f"Not imported: {what}: {why}", "warning")
                     for what in notes.to_fill:
                         flash(f"Fill in: {what}", "warning")
                 flash("Imported into the draft. The checker's findings are below.", "success")
-                return redirect(url_for(".conversation" if quiz.is_conversation else ".quiz", quiz_id=quiz.id))
-    return render_template("author/import.html", quiz=quiz, kinds=_CONVERSATION_KINDS if quiz.is_conversation else _KINDS, error=error, kind=kind), 422
+                return redirect(url_for(_PAGES[quiz.kind], quiz_id=quiz.id))
+    return render_template("author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=error, kind=kind), 422

@@ -23,6 +23,8 @@ def preview(quiz_id: int):
     quiz = quiz_or_404(quiz_id)
     if quiz.is_conversation:  # a conversation is previewed by playing it
         return redirect(url_for(".conversation_play", quiz_id=quiz.id))
+    if quiz.is_observation:  # an observation form is previewed as its rating page
+        return redirect(url_for(".observation_preview", quiz_id=quiz.id))
     checked = authoring.check(quiz, catalog())
     if checked.quiz is None:
         return render_template("author/preview.html", quiz=quiz, draft=None, checked=checked), 409
@@ -83,11 +85,12 @@ def publish(quiz_id: int):
         return redirect(url_for(".quiz", quiz_id=quiz.id))
     db.session.commit()
     live.changed(current_app._get_current_object())
-    flash(
-        f"Version {version.number} published. Add it to a course in the course builder; "
-        "attempts already taken stay with the version they were taken on.",
-        "success",
+    where = (
+        "Set a station on it from a cohort's Stations page; stations already rated keep the version they were rated on."
+        if quiz.is_observation
+        else "Add it to a course in the course builder; attempts already taken stay with the version they were taken on."
     )
+    flash(f"Version {version.number} published. {where}", "success")
     return redirect(url_for(".history", quiz_id=quiz.id))
 
 

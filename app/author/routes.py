@@ -89,6 +89,8 @@ def quiz(quiz_id: int):
     quiz = quiz_or_404(quiz_id)
     if quiz.is_conversation:  # the tabs and sharing forms name this page; a conversation has its own
         return redirect(url_for(".conversation", quiz_id=quiz.id))
+    if quiz.is_observation:  # so does an observation form
+        return redirect(url_for(".observation", quiz_id=quiz.id))
     if request.method == "POST":
         authoring.update_settings(quiz, _settings_from_form())
         db.session.commit()
@@ -176,6 +178,8 @@ def item(quiz_id: int, position: int):
     """One item's form; saving runs the checker and shows each problem at its field."""
     quiz = quiz_or_404(quiz_id)
     current = item_or_404(quiz, position)
+    if quiz.is_observation:  # a behaviour item has its own form
+        return redirect(url_for(".observation_item", quiz_id=quiz.id, position=position))
     if request.method == "POST":
         authoring.update_item(quiz, position, fields.item_from_form(current.get("type", ""), request.form, current))
         db.session.commit()

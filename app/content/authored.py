@@ -2,7 +2,7 @@
 
 An authored quiz is kept as the mapping a quiz file's YAML parses to. To check or build it, the
 mapping is written out as YAML and read back by the same function that reads `quizzes/*.yaml`
-(`loader._load_quiz`), then put through the same item-quality rules; so a draft that passes
+(`quiz_reader.load_quiz`), then put through the same item-quality rules; so a draft that passes
 here passes `alliance content check` as a file, and the quiz it builds is the same object.
 """
 
@@ -18,19 +18,21 @@ from app.content import quality
 from app.content.authored_ids import is_authored
 from app.content.catalog import Catalog, Quiz
 from app.content.conversations import Conversation
-from app.content.loader import _load_quiz
+from app.content.observations import ObservationForm
 from app.content.problems import Problem
+from app.content.quiz_reader import load_quiz
 from app.content.yamlfile import Mapping, YamlError, load
 
 #: The keys of a quiz file in the order a person writes them (and the export keeps).
 _ORDER = (
-    "id", "type", "title", "module", "pass_mark", "marking", "intro", "items", "vignette", "narration", "patient",
-    "setting", "says", "counters", "label", "start", "min", "max", "nodes", "endings", "prompt", "steps", "pairs",
-    "distractors", "options", "replies", "text", "answer", "correct", "grade", "outcome", "competencies", "feedback",
-    "debrief", "reachable_without_harm", "effects", "next", "if", "to",
+    "id", "type", "title", "module", "consultation", "minutes", "pass_mark", "marking", "intro", "items", "vignette",
+    "narration", "patient", "setting", "says", "counters", "label", "start", "min", "max", "nodes", "endings",
+    "prompt", "steps", "pairs", "distractors", "options", "replies", "text", "answer", "correct", "grade", "outcome",
+    "competencies", "feedback", "debrief", "reachable_without_harm", "effects", "next", "if", "to", "critical",
+    "scale", "anchors", "source", "about", "references",
 )  # fmt: skip
 #: The kinds of content an author writes here (a file's `type`; a quiz file may leave it out).
-KINDS = ("quiz", "conversation")
+KINDS = ("quiz", "conversation", "observation")
 _QUOTED = re.compile(r"'([a-z_]+)'")
 
 
@@ -66,7 +68,7 @@ def to_yaml(data: dict) -> str:
 class Checked:
     """A quiz mapping as the content checker sees it: the built quiz (None with errors), and every problem."""
 
-    quiz: Quiz | Conversation | None
+    quiz: Quiz | Conversation | ObservationForm | None
     problems: list[Problem]
     #: Each problem's field, as a dotted path into the mapping ("items.2.options.1.feedback"; "" for the quiz).
     fields: dict[int, str] = field(default_factory=dict)
@@ -135,7 +137,7 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
         competency_ids = frozenset(c.id for c in catalog.competencies)
-        quiz, _module_line, found, bank = _load_quiz(path, competency_ids)
+        quiz, _module_line, found, bank = load_quiz(path, competency_ids)
         try:
             parsed = load(path)
         except YamlError:
@@ -145,7 +147,7 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
     line_of = top.line_of if top is not None else (lambda _key: None)
     if data.get("type", "quiz") not in KINDS:
         problems.append(
-            Problem(name, line_of("type"), "only quizzes and conversations can be written here (not forms)")
+            Problem(name, line_of("type"), "only quizzes, conversations and observation forms can be written here")
         )
     if data.get("id") != expected_id:
         problems.append(Problem(name, line_of("id"), f"the {kind_of(data)}: 'id' must stay '{expected_id}'"))
@@ -166,15 +168,28 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
     _where(parsed, "", lines)
     fields = {n: _field(p, lines) for n, p in enumerate(problems)}
     is_valid = quiz is not None and not any(not p.is_warning for p in problems)
-    return Checked(quiz if is_valid and isinstance(quiz, Quiz | Conversation) else None, problems, fields)
+    built = quiz if isinstance(quiz, Quiz | Conversation | ObservationForm) else None
+    return Checked(built if is_valid else None, problems, fields)
+
+
+def file_problems(text: str, catalog: Catalog, expected_id: str) -> list[Problem]:
+    """The problems `alliance content check` finds in a file's own text, at its own lines (its id aside: the
+    draft it is imported into keeps its own)."""
+    with tempfile.TemporaryDirectory(prefix="alliance-imported-") as folder:
+        path = Path(folder) / f"{expected_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        _built, _line, found, _bank = load_quiz(path, frozenset(c.id for c in catalog.competencies))
+    return [p for p in found if "'id'" not in p.message]
 
 
 def kind_of(data: dict) -> str:
-    """'conversation' for a conversation's mapping, else 'quiz' (a quiz file may leave its type out)."""
-    return "conversation" if data.get("type") == "conversation" else "quiz"
+    """'conversation' or 'observation form' for those mappings, else 'quiz' (a quiz file may leave its type out)."""
+    return {"conversation": "conversation", "observation": "observation form"}.get(data.get("type"), "quiz")
 
 
-def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -> Quiz | Conversation | None:
+def build(
+    content: dict, catalog: Catalog, quiz_id: str, content_version: str
+) -> Quiz | Conversation | ObservationForm | None:
     """The catalog's quiz for one published version (None if it no longer passes, say a competency was retired)."""
     checked = check(content, catalog, quiz_id)
     if checked.quiz is None:
@@ -183,21 +198,25 @@ def build(content: dict, catalog: Catalog, quiz_id: str, content_version: str) -
     return replace(checked.quiz, version=content_version)
 
 
-def combine(shipped: Catalog, authored: list[Quiz | Conversation], withdrawn: frozenset[str] = frozenset()) -> Catalog:
-    """The shipped catalog with the published authored quizzes and conversations after its own (same types).
+def combine(
+    shipped: Catalog, authored: list[Quiz | Conversation | ObservationForm], withdrawn: frozenset[str] = frozenset()
+) -> Catalog:
+    """The shipped catalog with the published authored quizzes, conversations and observation forms after its own.
 
     `withdrawn` names those kept only for attempts already taken (the catalog's `withdrawn`).
     """
     if not authored:
         return shipped
-    known = {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations}
+    known = {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations} | {o.id for o in shipped.observations}
     extra = sorted((q for q in authored if q.id not in known), key=lambda q: (q.title.casefold(), q.id))
     quizzes = tuple(q for q in extra if isinstance(q, Quiz))
     talks = tuple(c for c in extra if isinstance(c, Conversation))
+    forms = tuple(o for o in extra if isinstance(o, ObservationForm))
     return replace(
         shipped,
         quizzes=shipped.quizzes + quizzes,
         conversations=shipped.conversations + talks,
+        observations=shipped.observations + forms,
         withdrawn=withdrawn & {q.id for q in extra},
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.content import authored
 from app.content.catalog import Catalog, Quiz
 from app.content.conversations import Conversation
+from app.content.observations import ObservationForm
 
 #: How long a process trusts the revision it last read. A publish reaches other workers within this.
 POLL_SECONDS = 2.0
@@ -38,7 +39,7 @@ class _State:
     checked_at: float = float("-inf")
     catalog: Catalog | None = None
     #: Built quizzes by version row id: versions never change, so each is parsed once per process.
-    built: dict[int, Quiz | Conversation | None] = field(default_factory=dict)
+    built: dict[int, "Quiz | Conversation | ObservationForm | None"] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -62,8 +63,10 @@ def _read_revision(app: Flask) -> int | None:
     return found or 0
 
 
-def _published(app: Flask, shipped: Catalog, state: _State) -> tuple[list[Quiz | Conversation], frozenset[str]]:
-    """Every authored quiz's (or conversation's) newest version, built (from the per-process cache when already seen),
+def _published(
+    app: Flask, shipped: Catalog, state: _State
+) -> tuple[list["Quiz | Conversation | ObservationForm"], frozenset[str]]:
+    """Every authored quiz's (conversation's, observation form's) newest version, built (from the per-process cache when already seen),
     and the ids of those withdrawn (kept for the attempts already taken on them)."""
     from app.extensions import db
     from app.models.authoring import AuthoredQuiz, AuthoredVersion

@@ -15,10 +15,6 @@ from app.content.quiz_reader import load_quiz
 from app.content.yamlfile import load
 from app.paths import shipped
 
-# Kept importable under its old name while app/content/authored.py (being edited by another helper) imports it;
-# the lead moves that import to app.content.quiz_reader.load_quiz and drops this line.
-_load_quiz = load_quiz
-
 COMPETENCIES_FILE = Path(__file__).with_name("competencies.yaml")
 
 

@@ -46,12 +46,22 @@ class AuthoredQuiz(db.Model):
     @property
     def title(self) -> str:
         """The draft's title (or a placeholder while it has none)."""
-        return str(self.draft.get("title") or ("Untitled conversation" if self.is_conversation else "Untitled quiz"))
+        return str(self.draft.get("title") or f"Untitled {self.kind}")
 
     @property
     def is_conversation(self) -> bool:
         """Whether this is a branching conversation (its draft is a conversation file's mapping) rather than a quiz."""
         return self.draft.get("type") == "conversation"
+
+    @property
+    def is_observation(self) -> bool:
+        """Whether this is an observation form (its draft is a `type: observation` file's mapping)."""
+        return self.draft.get("type") == "observation"
+
+    @property
+    def kind(self) -> str:
+        """What it is, in words: 'quiz', 'conversation' or 'observation form'."""
+        return "conversation" if self.is_conversation else "observation form" if self.is_observation else "quiz"
 
     @property
     def latest(self) -> "AuthoredVersion | None":

@@ -10,7 +10,7 @@ from app.models import User
 from app.models.types import MAX_ID
 from app.observe import learner
 from app.observe.rating_page import handle_rating
-from app.observe.services import ratings, results, stations
+from app.observe.services import ratings, results, stations, versions
 
 
 def _station_or_404(station_id: int):
@@ -18,7 +18,7 @@ def _station_or_404(station_id: int):
     if found is None:
         not_found("There is no station of your cohorts at this address. Your stations are listed under “My stations”.")
     station, cohort = found
-    form = catalog().observation(station.form_ref)
+    form = versions.station_form(catalog(), station)
     if form is None:
         not_found("This station's observation form is no longer in the catalogue, so it cannot be shown.")
     return station, cohort, form

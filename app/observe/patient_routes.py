@@ -5,7 +5,7 @@ from flask import render_template, request
 from app.content import catalog
 from app.extensions import db
 from app.observe import patient
-from app.observe.services import patients, ratings
+from app.observe.services import patients, ratings, versions
 
 
 def _problem(message: str, status: int):
@@ -19,7 +19,7 @@ def rate(token: str):
         found = patients.find(token)
     except patients.PatientLinkError as exc:
         return _problem(str(exc), 410 if exc.reason in ("used", "expired") else 404)
-    form = catalog().observation(found.station.form_ref)
+    form = versions.station_form(catalog(), found.station)
     if form is None or not form.patient_items:
         return _problem("This questionnaire is no longer available. Thank you for your help.", 404)
     problems: list[str] = []

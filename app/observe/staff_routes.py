@@ -12,8 +12,9 @@ from app.models.types import MAX_ID
 from app.observe import bp, charts, qr
 from app.observe.forms import ExaminerForm, StationForm
 from app.observe.rating_page import handle_rating
-from app.observe.services import access, patients, ratings, report, results, stations, stats
+from app.observe.services import access, patients, ratings, report, results, stations, stats, versions
 from app.services import cohorts
+from app.services.authored_observations import offered_forms
 from app.services.reports.csvsafe import csv_chunks, filename
 
 
@@ -34,7 +35,7 @@ def _station_or_404(station_id: int):
     if found is None:
         not_found("There is no station of yours at this address. Your cohorts' stations are listed on their pages.")
     station, cohort, role = found
-    form = catalog().observation(station.form_ref)
+    form = versions.station_form(catalog(), station)
     if form is None:
         not_found("This station's observation form is no longer in the catalogue, so it cannot be shown.")
     return station, cohort, role, form
@@ -48,7 +49,8 @@ def _student_or_404(cohort: Cohort, user_id: int):
 
 def _stations_page(cohort, role, station_form=None, examiner_form=None, status=200):
     station_form = station_form or StationForm()
-    station_form.form_ref.choices = [("", "Choose a form…")] + [(f.id, f.title) for f in catalog().observations]
+    offered = [(f.id, f.title) for f in offered_forms(current_user, catalog())]  # never another's private form
+    station_form.form_ref.choices = [("", "Choose a form…")] + offered
     return render_template(
         "observe/stations.html",
         cohort=cohort,
@@ -79,9 +81,9 @@ def cohort_stations(cohort_id: int):
         return _stations_page(cohort, role)
     _educator_only(role)
     form = StationForm()
-    form.form_ref.choices = [(f.id, f.title) for f in catalog().observations]
+    form.form_ref.choices = [(f.id, f.title) for f in offered_forms(current_user, catalog())]
     valid = form.validate_on_submit()
-    if valid and catalog().observation(form.form_ref.data) is None:
+    if valid and form.form_ref.data not in dict(form.form_ref.choices):  # unknown, private to another, or withdrawn
         form.form_ref.errors.append("There is no such observation form; choose one of those listed.")
         valid = False
     if not valid:

@@ -167,11 +167,8 @@ def update_item(quiz: AuthoredQuiz, position: int, item: dict) -> None:
     """Replace the item at `position` with the one the form gave (its id and type are kept)."""
     items = _items(quiz)
     index = _position(items, position)
-    item = {
-        "id": items[index]["id"],
-        "type": items[index]["type"],
-        **{k: v for k, v in item.items() if k not in ("id", "type")},
-    }
+    kept = {k: items[index][k] for k in ("id", "type") if k in items[index]}  # an observation item has no type
+    item = {**kept, **{k: v for k, v in item.items() if k not in ("id", "type")}}
     items[index] = item
     _save(quiz, {**copy.deepcopy(quiz.draft), "items": items})
 

@@ -20,7 +20,7 @@ from app.content.observations import GLOBAL_RATINGS, ObservationForm, score
 from app.extensions import db
 from app.models import Observation, Station, User
 from app.models.observation import STAFF_ROLES
-from app.observe.services import stations
+from app.observe.services import stations, versions
 
 ROLE_NAMES = {"educator": "Educator", "examiner": "Examiner", "self": "Self", "peer": "Peer", "patient": "Patient"}
 
@@ -183,7 +183,7 @@ def passed_stations(user_id: int, cohort_id: int, catalog: Catalog | None = None
         by_station.setdefault(station.id, (station, []))[1].append(observation)
     passed = []
     for station, observations in by_station.values():
-        form = catalog.observation(station.form_ref)
+        form = versions.form_at(catalog, station.form_ref, observations[0].form_version)  # the rated version
         if form is not None and outcome(form, observations, stations.pass_total(station, form)).passed:
             passed.append(station)
     return passed
@@ -209,7 +209,7 @@ def seen_to_do(catalog: Catalog, user_ids: Sequence[int] | Any, released_only: b
     `user_ids`: ids, or a SELECT of them. `released_only`: what the learner themself may see.
     """
     query = (
-        select(Observation.student_id, Observation.marks, Station.id, Station.form_ref)
+        select(Observation.student_id, Observation.marks, Station.id, Station.form_ref, Observation.form_version)
         .join(Station, Station.id == Observation.station_id)
         .where(
             Observation.student_id.in_(user_ids if not isinstance(user_ids, Sequence) else list(user_ids)),
@@ -221,8 +221,8 @@ def seen_to_do(catalog: Catalog, user_ids: Sequence[int] | Any, released_only: b
         query = query.where(Station.released_at.is_not(None))
     earned: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     where: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for student_id, marks, station_id, form_ref in db.session.execute(query):
-        form = catalog.observation(form_ref)
+    for student_id, marks, station_id, form_ref, form_version in db.session.execute(query):
+        form = versions.form_at(catalog, form_ref, form_version)  # each rating read on the version it was made on
         if form is None:
             continue
         for item in form.items:
