@@ -52,6 +52,8 @@ _SMALLEST_CHART_TEXT = """(selector) => {
 
 
 def _header_height(page) -> float:
+    # Measured once the stylesheet has applied: the heading can be visible before the load event.
+    page.wait_for_load_state("load")
     return page.evaluate("() => document.querySelector('header.site-header').getBoundingClientRect().height")
 
 
