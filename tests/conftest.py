@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, make_url, text
 from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.routing.rules import Rule
 
 from app import create_app
@@ -137,9 +137,17 @@ def app(app_settings, monkeypatch, tmp_path):
     yield app
     with app.app_context():
         _db.session.remove()
+        # Emptied in one round trip on PostgreSQL, and past SQLAlchemy's per-statement work on
+        # SQLite: forty DELETEs after every test of thousands.
+        deletes = [f'DELETE FROM "{table.name}"' for table in reversed(_db.metadata.sorted_tables)]
         with _db.engine.begin() as conn:
-            for table in reversed(_db.metadata.sorted_tables):
-                conn.execute(table.delete())
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("; ".join(deletes))
+            else:
+                cursor = conn.connection.cursor()
+                for delete in deletes:
+                    cursor.execute(delete)
+                cursor.close()
         _db.engine.dispose()
 
 
