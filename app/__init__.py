@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,6 +16,7 @@ from app import config, db_safety, ondemand
 from app.content import content_dirs, load_once
 from app.converters import IdConverter
 from app.extensions import csrf, db, limiter, login_manager
+from app.models import indexes
 from app.paths import shipped
 
 
@@ -142,6 +143,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             "sqlite:////path/alliance.sqlite or postgresql://user@host/dbname "
             "(PostgreSQL needs: pip install 'alliance[postgresql]')."
         ) from None
+    indexes.declare_for(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
     with app.app_context():
         # SQLite: the WAL's checkpoints, truncation and limit (its pragmas follow the limit).
         db_safety.bound_wal(db.engine, app.config["SQLITE_WAL_MAX_BYTES"])

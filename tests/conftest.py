@@ -29,7 +29,6 @@ if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI needs ALLIANCE_TEST_POSTGRES_URL: start a server with .ci/postgres.sh start")
 
 
-
 def _reuse_url_builders() -> None:
     """Compile each URL rule's builder once per test process, not once per app the tests build.
 
@@ -41,7 +40,14 @@ def _reuse_url_builders() -> None:
     builders: dict = {}
 
     def cached(self, append_unknown=True):
-        key = (self.rule, self.subdomain, self.host, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown)
+        key = (
+            self.rule,
+            self.subdomain,
+            self.host,
+            tuple(self._trace),
+            repr(sorted((self.defaults or {}).items())),
+            append_unknown,
+        )
         if key not in builders:
             builders[key] = compile_builder(self, append_unknown)
         return builders[key]

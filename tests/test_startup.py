@@ -25,6 +25,8 @@ LAZY = (
     "pylti1p3", "jwt", "jwcrypto", "cryptography", "requests", "lxml", "markdownify", "bs4", "segno",
     # Only a form taking a new address, a class list import or a site that sends mail needs these.
     "confusable_homoglyphs", "email_validator", "flask_mailman",
+    # A site on SQLite never needs PostgreSQL's dialect (2 MB a worker; app/models/indexes.py).
+    "sqlalchemy.dialects.postgresql",
     # Nothing here uses them: a dependency that brings one in must bring it in where it is used.
     "scipy", "sklearn", "statsmodels", "pingouin", "numpy", "pandas",
 )  # fmt: skip

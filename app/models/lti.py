@@ -10,10 +10,11 @@ values (the nonces of logins in progress, deep linking launches, registration li
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.indexes import partial_index
 from app.models.types import UTCDateTime, utcnow
 
 #: What a link can open: the teaching kinds, and a whole course.
@@ -125,7 +126,7 @@ class LtiScore(db.Model):
     __tablename__ = "lti_score"
     __table_args__ = (
         UniqueConstraint("link_id", "user_id", "attempt_key", name="uq_lti_score_once"),
-        Index("ix_lti_score_due", "next_attempt_at", sqlite_where=text(PENDING), postgresql_where=text(PENDING)),
+        partial_index("ix_lti_score_due", "next_attempt_at", where=PENDING),
         CheckConstraint("score_maximum > 0 AND score_given >= 0", name="score_range"),
     )
 

@@ -7,10 +7,11 @@ error for a person to look at, but not its body.
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.indexes import partial_index
 from app.models.types import UTCDateTime, utcnow
 
 #: What a sender may still try: not refused for good (expired and leased rows are sorted out by the query).
@@ -22,7 +23,7 @@ class OutgoingMail(db.Model):
 
     __tablename__ = "outgoing_mail"
     __table_args__ = (
-        Index("ix_outgoing_mail_due", "next_attempt_at", sqlite_where=text(WAITING), postgresql_where=text(WAITING)),
+        partial_index("ix_outgoing_mail_due", "next_attempt_at", where=WAITING),
         CheckConstraint("attempts >= 0", name="attempts_counted"),
         CheckConstraint("recipient LIKE '%_@_%'", name="recipient_address"),
         CheckConstraint("purpose <> ''", name="purpose_named"),

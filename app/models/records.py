@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.indexes import partial_index
 from app.models.types import UTCDateTime, utcnow
 
 # Rows a sender may still have to send: the partial index covers only these, so it stays small.
@@ -21,14 +22,7 @@ class StatementOutbox(db.Model):
     """
 
     __tablename__ = "statement_outbox"
-    __table_args__ = (
-        Index(
-            "ix_statement_outbox_due",
-            "next_attempt_at",
-            sqlite_where=text(PENDING),
-            postgresql_where=text(PENDING),
-        ),
-    )
+    __table_args__ = (partial_index("ix_statement_outbox_due", "next_attempt_at", where=PENDING),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("learning_event.id", ondelete="CASCADE"), unique=True)

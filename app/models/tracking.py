@@ -8,10 +8,11 @@ learner's history must survive that.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.indexes import partial_index
 from app.models.types import UTCDateTime, utcnow
 
 _user_fk = lambda: ForeignKey("user.id", ondelete="CASCADE")  # noqa: E731
@@ -78,15 +79,7 @@ class QuizAttempt(db.Model):
     __table_args__ = (
         Index("ix_quiz_attempt_user_quiz", "user_id", "quiz_ref"),
         # At most one open attempt per learner, quiz and mode: a double click on "Start" cannot fork.
-        Index(
-            "uq_quiz_attempt_one_open",
-            "user_id",
-            "quiz_ref",
-            "mode",
-            unique=True,
-            sqlite_where=text(OPEN_ATTEMPT),
-            postgresql_where=text(OPEN_ATTEMPT),
-        ),
+        partial_index("uq_quiz_attempt_one_open", "user_id", "quiz_ref", "mode", unique=True, where=OPEN_ATTEMPT),
         CheckConstraint("pass_mark BETWEEN 1 AND 100", name="pass_mark_range"),
         CheckConstraint("mode IN ('assessed', 'practice')", name="mode"),
         CheckConstraint("marking IN ('standard', 'certainty')", name="marking"),

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Cohort, CohortMember, User
 from app.models.types import MAX_ID, utcnow
-from app.services import cohorts, invitations, password_links
+from app.services import cohorts, invitations, password_links, sql
 from app.services.roster_file import Checked, Invalid, Row
 
 _CHUNK = 500  # values per IN (...) list
@@ -88,7 +87,7 @@ def _create_students(rows: list[Row]) -> dict[str, int]:
         return {}
     table = User.__table__
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = sql.INSERTS[dialect]
     statement = insert(table).on_conflict_do_nothing(index_elements=["email"]).returning(table.c.id, table.c.email)
     now = utcnow()
     values = [

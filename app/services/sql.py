@@ -9,16 +9,27 @@ ON CONFLICT statement (its `excluded` columns) costs more than running it.
 """
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import case
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.services.prebuilt import Prebuilt
 
-#: The INSERT construct of each dialect, which knows ON CONFLICT.
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+class _Inserts(dict):
+    """The INSERT construct of each dialect, which knows ON CONFLICT.
+
+    Imported on first use: a site on SQLite never loads PostgreSQL's dialect (2 MB a worker).
+    """
+
+    def __missing__(self, dialect: str):
+        insert = self[dialect] = import_module(f"sqlalchemy.dialects.{dialect}").insert
+        return insert
+
+
+INSERTS = _Inserts()
 
 
 class _Statement:
