@@ -11,7 +11,7 @@ from app.content.authored_ids import is_authored
 from app.models import AuthoredQuiz, Observation
 from app.observe.services import ratings, stations, versions
 from app.services import authoring, cohorts
-from tests.authoring_observation_helpers import CONSULTATION, ITEMS, MODULE, TITLE, start_form, write_form
+from tests.authoring_observation_helpers import CONSULTATION, ITEMS, MODULE, SETTINGS, TITLE, start_form, write_form
 
 
 @pytest.fixture
@@ -282,3 +282,40 @@ def test_a_withdrawn_form_leaves_new_stations_but_existing_ones_keep_working(cli
     refused = client.post(f"/observe/cohorts/{cohort.id}/stations", data={"form_ref": ref, "title": "After"})
     assert refused.status_code == 422
     assert client.get(f"/observe/stations/{station_id}").status_code == 200
+
+
+def test_a_ratings_statement_names_the_form_as_it_was_when_rated(client, auth, db, educator, app):
+    ann = auth.create("student", "ann@example.org", "Ann Abbott")
+    signed_in(auth, educator)
+    form_id = write_form(client)
+    assert client.post(f"/author/{form_id}/publish").status_code == 302
+    ref = db.session.get(AuthoredQuiz, form_id).ref
+    cohort = _cohort_of(db, educator, ann)
+    made = client.post(f"/observe/cohorts/{cohort.id}/stations", data={"form_ref": ref, "title": "Station A"})
+    station_id = int(made.location.rsplit("/", 1)[1])
+    marks = {"mark-i1": "2", "mark-i2": "2", "mark-i3": "4", "global": "3", "action": "submit"}
+    assert client.post(f"/observe/stations/{station_id}/students/{ann.id}/rate", data=marks).status_code == 302
+    assert client.post(f"/observe/stations/{station_id}/release").status_code == 302
+    # Version 2 has a new title and another module.
+    renamed = {**SETTINGS, "title": "Observed: a renamed form", "module": "patient-centred-care"}
+    assert client.post(f"/author/{form_id}/observation", data=renamed).status_code == 302
+    assert client.post(f"/author/{form_id}/publish").status_code == 302
+    from app.content import live
+    from app.records import Site
+    from app.services import records
+
+    live.changed(app)
+    with app.test_request_context():
+        from app.content import catalog
+
+        assert catalog().observation(ref).title == "Observed: a renamed form"
+        site = Site("https://alliance.example.org", "https://alliance.example.org/xapi/activities/")
+        observed = [
+            s
+            for s in records.statements(catalog(), site, user_id=ann.id)
+            if s["verb"]["display"]["en-US"] == "observed"
+        ]
+    assert observed, "the released rating has a statement"
+    for statement in observed:
+        assert statement["object"]["definition"]["name"]["en"] == TITLE
+        assert statement["context"]["contextActivities"]["parent"][0]["id"].endswith(f"module/{MODULE}")

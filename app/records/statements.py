@@ -4,6 +4,7 @@ The vocabulary (verbs, activity types), the site's derived ids and the formats o
 scores and responses are `app.records.xapi`; this module puts one statement together from them.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -30,6 +31,10 @@ from app.records.xapi import (
 # Result keys that map onto xAPI's own result properties; every other key becomes a result extension.
 _RESULT_KEYS = frozenset({"score", "min", "max", "scaled", "success", "completion", "duration_seconds", "response"})
 _NAME_LIMIT = 150
+
+
+#: (form ref, content version) -> that version of the observation form, or None.
+FormAt = Callable[[str, str | None], Any]
 
 
 class UnknownEvent(ValueError):
@@ -69,8 +74,9 @@ def _plain(html: str) -> str:
 class _Builder:
     """Builds one statement; holds the event, its attempt and where to look things up."""
 
-    def __init__(self, site: Site, catalog: Catalog, event: Event, attempt: Attempt | None):
+    def __init__(self, site: Site, catalog: Catalog, event: Event, attempt: Attempt | None, form_at: FormAt | None):
         self.site, self.catalog, self.event, self.attempt = site, catalog, event, attempt
+        self.form_at = form_at or (lambda form_ref, _version: catalog.observation(form_ref))
 
     # --- activities
 
@@ -150,7 +156,8 @@ class _Builder:
         if kind == "node":
             return self.node(*ids, course)
         if kind == "observation":
-            form = self.catalog.observation(ids[0])
+            # Named as the version the rating was made on: a later version may have another title.
+            form = self.form_at(ids[0], self.event.content_version or None)
             obj = self.activity("observation", self.event.object_ref, form.title if form else ids[0])
             context = {"parent": [self.module(form.module_id)]} if form else {}
             return obj, context | {"grouping": [course]}, list(form.competencies) if form else []
@@ -311,6 +318,12 @@ class _Builder:
         return statement
 
 
-def build(site: Site, catalog: Catalog, event: Event, attempt: Attempt | None = None) -> dict[str, Any]:
-    """The xAPI statement of one learning event (its attempt, if it names one, gives mode, marking and set)."""
-    return _Builder(site, catalog, event, attempt).build()
+def build(
+    site: Site, catalog: Catalog, event: Event, attempt: Attempt | None = None, form_at: FormAt | None = None
+) -> dict[str, Any]:
+    """The xAPI statement of one learning event (its attempt, if it names one, gives mode, marking and set).
+
+    `form_at` finds an observation form as it was at a version (app.observe.services.versions);
+    without it, the catalog's form is used.
+    """
+    return _Builder(site, catalog, event, attempt, form_at).build()

@@ -42,6 +42,13 @@ def _events_with_attempts():
     )
 
 
+def _forms(catalog: Catalog):
+    """Observation forms as they were at the version a rating was made on."""
+    from app.observe.services.versions import form_at  # the observation area, loaded when a statement needs it
+
+    return lambda form_ref, version: form_at(catalog, form_ref, version)
+
+
 def statements(
     catalog: Catalog, site: Site, *, user_id: int | None = None, cohort_id: int | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -54,7 +61,7 @@ def statements(
         # A cohort's educators get only the statements of its assigned work (see reports/scope.py).
         query = query.where(LearningEvent.user_id.in_(member_ids(cohort_id)), assigned_work(cohort_id).events())
     for event, attempt in db.session.execute(query.execution_options(yield_per=FETCH_SIZE)):
-        yield build(site, catalog, event, attempt)
+        yield build(site, catalog, event, attempt, _forms(catalog))
 
 
 def json_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -279,7 +286,7 @@ class Sender:
         built: list[tuple[Claimed, dict]] = []
         for row in rows:
             try:
-                built.append((row, build(self.site, self.catalog, row.event, row.attempt)))
+                built.append((row, build(self.site, self.catalog, row.event, row.attempt, _forms(self.catalog))))
             except UnknownEvent as exc:
                 mark_refused(token, [row.outbox_id], clock(), f"not sent: {exc}")
                 summary.refused += 1
