@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.content.items import field_name
 from app.models import CohortInvitation, ItemResponse, LessonProgress, QuizAttempt, User
 from app.services import cohorts, conversations, courses, invitations, password_links, practice, quizzes
+from tests import worlds
 from tests.conftest import PASSWORD
 from tests.helpers import expected_percent, given_answers, rows
 
@@ -339,7 +340,11 @@ CASES = [
         "/auth/account/password",
         "POST",
         by_role(SIGN_IN, redirect_to(lambda w: "/auth/account")),
-        data=lambda w: {"current_password": PASSWORD, "password": "quince lantern tundra", "confirm": "quince lantern tundra"},
+        data=lambda w: {
+            "current_password": PASSWORD,
+            "password": "quince lantern tundra",
+            "confirm": "quince lantern tundra",
+        },
     ),
     Case("/auth/account/name", "GET", by_role(SIGN_IN, page(lambda w: "Change your name"))),
     Case(
@@ -538,9 +543,7 @@ CASES = [
         mine(page(lambda w: f"Transcript: {w.member_name}")),
     ),
     Case("/teach/cohorts/<int:cohort_id>/learners/<int:user_id>/transcript.pdf", "GET", mine(("pdf", None))),
-    Case(
-        "/teach/cohorts/<int:cohort_id>/competencies", "GET", mine(page(lambda w: f"Competencies: {w.cohort_name}"))
-    ),
+    Case("/teach/cohorts/<int:cohort_id>/competencies", "GET", mine(page(lambda w: f"Competencies: {w.cohort_name}"))),
     Case(
         "/teach/cohorts/<int:cohort_id>/quizzes/<quiz_id>/analysis",
         "GET",
@@ -841,8 +844,8 @@ def test_every_route_of_the_app_is_in_the_access_table(app):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
-def test_route_answers_each_role_as_expected(client, db, auth, catalog, case, role):
-    user, world = build_world(role, auth, db, catalog)
+def test_route_answers_each_role_as_expected(app, client, db, auth, catalog, case, role):
+    user, world = worlds.once(("access", role), app, client, lambda: build_world(role, auth, db, catalog))
     path = path_for(case, world)
     data = case.data(world) if case.data else None
     response = client.open(path, method=case.method, data=data)

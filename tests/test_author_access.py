@@ -13,6 +13,7 @@ from app.author import fields
 from app.models import AuthoredQuiz
 from app.services import authored_conversations as talks
 from app.services import authoring
+from tests import worlds
 from tests.authoring_conversation_helpers import COUNTERS, ENDINGS, mapping, node_form
 from tests.authoring_conversation_helpers import SETTINGS as TALK_SETTINGS
 from tests.authoring_conversation_helpers import TITLE as TALK
@@ -226,8 +227,9 @@ def build_world(role: str, auth, db) -> tuple:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
-def test_author_route_answers_each_role_as_expected(client, db, auth, case, role):
-    user, world = build_world(role, auth, db)
+def test_author_route_answers_each_role_as_expected(app, client, db, auth, case, role):
+    user, saved = worlds.once(("author", role), app, client, lambda: build_world(role, auth, db))
+    world = dict(saved)  # this test's own: a conversation case changes it
     if case in CONVERSATION_CASES:
         talk = world["quiz_id"] = world.pop("talk").id
         if case.rule.endswith("/delete") and case.method == "POST":

@@ -10,6 +10,7 @@ import pytest
 from app.author import observation_fields as of
 from app.services import authored_observations as forms
 from app.services import authoring
+from tests import worlds
 from tests.authoring_observation_helpers import CONSULTATION, ITEMS, MODULE, PATIENT, REFERENCES, SETTINGS, TITLE
 from tests.test_access import (
     NOT_ALLOWED,
@@ -112,8 +113,8 @@ def build_world(role: str, auth, db) -> tuple:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
-def test_observation_editor_route_answers_each_role_as_expected(client, db, auth, case, role):
-    user, world = build_world(role, auth, db)
+def test_observation_editor_route_answers_each_role_as_expected(app, client, db, auth, case, role):
+    user, world = worlds.once(("observation editor", role), app, client, lambda: build_world(role, auth, db))
     path = fill(case.rule, world)
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]

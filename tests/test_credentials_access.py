@@ -8,6 +8,7 @@ import pytest
 
 from app.credentials import badges, issuing, keys
 from app.services import cohorts, courses
+from tests import worlds
 from tests.test_access import (
     ROLES,
     SIGN_IN,
@@ -107,7 +108,7 @@ def path_for(case: Case, world: dict) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
 def test_credentials_route_answers_each_role_as_expected(client, db, auth, catalog, app, case, role):
     with app.test_request_context():  # the world signs a badge: addresses come from the site's settings
-        user, world = build_world(role, auth, db, catalog)
+        user, world = worlds.once(("credentials", role), app, client, lambda: build_world(role, auth, db, catalog))
     path = path_for(case, world)
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]

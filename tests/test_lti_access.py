@@ -13,6 +13,7 @@ import pytest
 from app.lti import platforms, tool
 from app.models import LtiContext
 from app.services import cohorts
+from tests import worlds
 from tests.test_access import (
     KIND,
     NOT_ALLOWED,
@@ -134,8 +135,8 @@ def _lti_world(role, auth, db, catalog) -> tuple:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
-def test_lti_route_answers_each_role_as_expected(client, db, auth, catalog, case, role):
-    user, world, platform_id = _lti_world(role, auth, db, catalog)
+def test_lti_route_answers_each_role_as_expected(app, client, db, auth, catalog, case, role):
+    user, world, platform_id = worlds.once(("lti", role), app, client, lambda: _lti_world(role, auth, db, catalog))
     path = fill(case.rule, {"launch_id": LAUNCH_ID, "cohort_id": world.cohort_id, "platform_id": platform_id})
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]

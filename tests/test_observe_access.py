@@ -9,6 +9,7 @@ import pytest
 
 from app.observe.services import access, patients, stations
 from app.services import cohorts
+from tests import worlds
 from tests.test_access import (
     NOT_ALLOWED,
     NOT_FOUND,
@@ -178,8 +179,8 @@ def path_for(case: Case, world: dict) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.rule}" for c in CASES])
-def test_observe_route_answers_each_role_as_expected(client, db, auth, catalog, case, role):
-    user, world = build_world(role, auth, db, catalog)
+def test_observe_route_answers_each_role_as_expected(app, client, db, auth, catalog, case, role):
+    user, world = worlds.once(("observe", role), app, client, lambda: build_world(role, auth, db, catalog))
     path = path_for(case, world)
     response = client.open(path, method=case.method, data=case.data(world) if case.data else None)
     kind, value = case.expect[role]

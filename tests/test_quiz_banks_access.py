@@ -86,5 +86,11 @@ def test_the_course_builder_says_plainly_what_a_harmful_reply_costs_in_the_downl
     gift = client.get(f"/teach/quizzes/{quiz.id}/bank/gift").text
     moodle = client.get(f"/teach/quizzes/{quiz.id}/bank/moodle-xml").text
     assert f"harmful {stated}%" in gift and f"harmful {stated}%" in moodle
-    harmful = [o for item in quiz.items if hasattr(item, "options") for o in item.options if getattr(o, "grade", None) == "harmful"]
+    harmful = [
+        o
+        for item in quiz.items
+        if hasattr(item, "options")
+        for o in item.options
+        if getattr(o, "grade", None) == "harmful"
+    ]
     assert harmful and f"~%{stated}%" in gift
