@@ -2,7 +2,6 @@
 
 import math
 
-import yaml
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.author import bp
@@ -64,6 +63,8 @@ def export(quiz_id: int):
 
 def _from_yaml(data: bytes, quiz) -> dict:
     """A quiz file's mapping; BankError (with a message for the author) for anything else."""
+    import yaml  # only an upload needs it (app/content/yamlfile.py says why)
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -99,6 +100,8 @@ def _from_bank(data: bytes, kind: str, quiz) -> tuple[dict, importing.Imported]:
     bank = (gift_reader if kind == "gift" else moodle_reader).read(data)
     known = frozenset(c.id for c in catalog().competencies)
     result = importing.convert(bank, quiz.ref, quiz.draft.get("title"), quiz.draft.get("module"), [], known)
+    import yaml
+
     parsed = yaml.safe_load(result.yaml_text)
     return _plain(parsed), result
 
@@ -121,7 +124,9 @@ def import_file(quiz_id: int):
     """Replace the draft with a quiz file or a GIFT / Moodle XML bank (published versions stay as they are)."""
     quiz = quiz_or_404(quiz_id)
     if request.method == "GET":
-        return render_template("author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=None, kind="yaml")
+        return render_template(
+            "author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=None, kind="yaml"
+        )
     kind = request.form.get("kind", "yaml")
     upload = request.files.get("file")
     error = None
@@ -158,4 +163,6 @@ def import_file(quiz_id: int):
                         flash(f"Fill in: {what}", "warning")
                 flash("Imported into the draft. The checker's findings are below.", "success")
                 return redirect(url_for(_PAGES[quiz.kind], quiz_id=quiz.id))
-    return render_template("author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=error, kind=kind), 422
+    return render_template(
+        "author/import.html", quiz=quiz, kinds=_FILE_ONLY.get(quiz.kind, _KINDS), error=error, kind=kind
+    ), 422

@@ -9,10 +9,9 @@ here passes `alliance content check` as a file, and the quiz it builds is the sa
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from app.content import quality
 from app.content.authored_ids import is_authored
@@ -36,16 +35,21 @@ KINDS = ("quiz", "conversation", "observation")
 _QUOTED = re.compile(r"'([a-z_]+)'")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, long lines kept whole, multi-line text as literal blocks."""
+@cache
+def _dumper():
+    """PyYAML and its dumper here (imported when content is first written out, like the reader)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Block style, long lines kept whole, multi-line text as literal blocks."""
+
+    Dumper.add_representer(str, _text)
+    return yaml, Dumper
 
 
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _text(dumper, value: str):
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
 
 
 def _ordered(value: Any) -> Any:
@@ -61,7 +65,8 @@ def _ordered(value: Any) -> Any:
 
 def to_yaml(data: dict) -> str:
     """The quiz as the text of a quiz file."""
-    return yaml.dump(_ordered(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    yaml, dumper = _dumper()
+    return yaml.dump(_ordered(data), Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 @dataclass
@@ -157,7 +162,9 @@ def check(data: dict, catalog: Catalog, expected_id: str, file_name: str | None 
     if isinstance(module_id, str) and module_id and catalog.module(module_id) is None:
         problems.append(
             Problem(
-                name, line_of("module"), f"the {kind_of(data)} pairs with the module '{module_id}', which does not exist"
+                name,
+                line_of("module"),
+                f"the {kind_of(data)} pairs with the module '{module_id}', which does not exist",
             )
         )
     if bank is not None:
@@ -207,7 +214,9 @@ def combine(
     """
     if not authored:
         return shipped
-    known = {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations} | {o.id for o in shipped.observations}
+    known = (
+        {q.id for q in shipped.quizzes} | {c.id for c in shipped.conversations} | {o.id for o in shipped.observations}
+    )
     extra = sorted((q for q in authored if q.id not in known), key=lambda q: (q.title.casefold(), q.id))
     quizzes = tuple(q for q in extra if isinstance(q, Quiz))
     talks = tuple(c for c in extra if isinstance(c, Conversation))

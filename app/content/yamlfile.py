@@ -1,9 +1,12 @@
-"""YAML reading that remembers line numbers, so problems can point at them."""
+"""YAML reading that remembers line numbers, so problems can point at them.
 
+PyYAML is imported when a file is first read: a worker serving a catalog read from the cache
+never needs it (half a megabyte each).
+"""
+
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 
 class Mapping(dict):
@@ -17,15 +20,22 @@ class Mapping(dict):
         return self.key_lines.get(key, self.line)
 
 
-# libyaml's parser where PyYAML was built with it: the same nodes and marks, several times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@cache
+def _line_loader():
+    """PyYAML, and a safe loader of it whose mappings are `Mapping`s with line numbers."""
+    import yaml
+
+    # libyaml's parser where PyYAML was built with it: the same nodes and marks, several times faster.
+    class LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        """A safe loader whose mappings are `Mapping`s with line numbers."""
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return yaml, LineLoader
 
 
-class _LineLoader(_SafeLoader):
-    """A safe loader whose mappings are `Mapping`s with line numbers."""
+def _construct_mapping(loader, node) -> Mapping:
+    import yaml
 
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Mapping:
     loader.flatten_mapping(node)
     mapping = Mapping()
     mapping.line = node.start_mark.line + 1
@@ -40,9 +50,6 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Mapping:
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 class YamlError(Exception):
@@ -61,8 +68,9 @@ def load(path: Path) -> Any:
         raise YamlError("the file is not UTF-8 text", None) from None
     except OSError as exc:
         raise YamlError(f"the file cannot be read: {exc.strerror or exc}", None) from None
+    yaml, line_loader = _line_loader()
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader derives from SafeLoader
+        return yaml.load(text, Loader=line_loader)  # noqa: S506 - it derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "not valid YAML"

@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-import yaml
-
 from app.exchange.banks import mapping
 from app.exchange.banks.bank import Bank, Question, Text
 
@@ -260,6 +258,8 @@ def convert(bank: Bank, quiz_id: str, title: str | None, module: str | None, com
     header = ["# Imported from a question bank by `alliance import quiz`."]
     header += [f"# Fill in: {what}" for what in result.to_fill]
     header += ["# Then check it: alliance content check <this folder>"]
+    import yaml  # imported by the one request or command that converts a bank (app/content/yamlfile.py)
+
     body = yaml.safe_dump(quiz, sort_keys=False, allow_unicode=True, width=110, default_flow_style=False)
     result.yaml_text = "\n".join(header) + "\n" + body
     result.items = len(items)
