@@ -43,10 +43,18 @@ def _events_with_attempts():
 
 
 def _forms(catalog: Catalog):
-    """Observation forms as they were at the version a rating was made on."""
+    """Observation forms as they were at the version a rating was made on: one lookup per form and version,
+    however many ratings a stream of statements holds."""
     from app.observe.services.versions import form_at  # the observation area, loaded when a statement needs it
 
-    return lambda form_ref, version: form_at(catalog, form_ref, version)
+    found: dict[tuple[str, str | None], Any] = {}
+
+    def at(form_ref: str, version: str | None):
+        if (form_ref, version) not in found:
+            found[form_ref, version] = form_at(catalog, form_ref, version)
+        return found[form_ref, version]
+
+    return at
 
 
 def statements(
@@ -60,8 +68,9 @@ def statements(
     if cohort_id is not None:
         # A cohort's educators get only the statements of its assigned work (see reports/scope.py).
         query = query.where(LearningEvent.user_id.in_(member_ids(cohort_id)), assigned_work(cohort_id).events())
+    forms = _forms(catalog)
     for event, attempt in db.session.execute(query.execution_options(yield_per=FETCH_SIZE)):
-        yield build(site, catalog, event, attempt, _forms(catalog))
+        yield build(site, catalog, event, attempt, forms)
 
 
 def json_chunks(items: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -284,9 +293,10 @@ class Sender:
     def _send_batch(self, token: str, rows: list[Claimed], summary: SendSummary, clock) -> None:
         """Build and post one batch; a batch the LRS refuses as a whole is retried one statement at a time."""
         built: list[tuple[Claimed, dict]] = []
+        forms = _forms(self.catalog)
         for row in rows:
             try:
-                built.append((row, build(self.site, self.catalog, row.event, row.attempt, _forms(self.catalog))))
+                built.append((row, build(self.site, self.catalog, row.event, row.attempt, forms)))
             except UnknownEvent as exc:
                 mark_refused(token, [row.outbox_id], clock(), f"not sent: {exc}")
                 summary.refused += 1
