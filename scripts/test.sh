@@ -44,6 +44,9 @@ ALLIANCE_TEST_POSTGRES_URL=$(ALLIANCE_PG_PORT=${ALLIANCE_PG_PORT:-54330} .ci/pos
 export ALLIANCE_TEST_POSTGRES_URL
 
 .venv/bin/ruff check app tests benchmarks
+# Keep compiled bytecode between the run's processes (workers, and the CLI, server and worker processes the
+# tests start): with PYTHONDONTWRITEBYTECODE set, as on some machines, each would compile the app afresh.
+unset PYTHONDONTWRITEBYTECODE
 # One worker per core (PYTEST_WORKERS to choose); a test file stays on one worker, in order,
 # because the browser tests of a file build on one server's state.
 workers=${PYTEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}

@@ -8,6 +8,8 @@ server fails the run instead of quietly testing less.
 import contextvars
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,26 +98,92 @@ class _TemplateCodeCache(BytecodeCache):
 
 _TEMPLATE_CODE = _TemplateCodeCache()
 
+
+def pytest_configure(config):
+    """In the run's main process: a directory where the browser tests' one Nu HTML checker is found."""
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker: they inherit the variable
+        config.alliance_nu_dir = tempfile.mkdtemp(prefix="alliance-nu-")
+        os.environ["ALLIANCE_NU_DIR"] = config.alliance_nu_dir
+
+
+def pytest_unconfigure(config):
+    """End the run's Nu HTML checker, if a browser test started one."""
+    directory = getattr(config, "alliance_nu_dir", None)
+    if directory:
+        from tests.browser import nu
+
+        nu.stop_shared(Path(directory))
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# The files that take longest (seconds summed over their tests, in CI), handed to the workers first: with
+# pytest-xdist's one-file-per-worker scheduling, a long file started last would keep one core busy while
+# the other sits idle. Only the order changes; a file renamed or gone from here just runs in its place.
+_LONGEST_FIRST = [
+    "test_fuzz_routes.py",
+    "test_access.py",
+    "browser/test_drag_and_drop.py",
+    "browser/test_teaching_pages.py",
+    "browser/test_curriculum_pages.py",
+    "browser/test_report_pages.py",
+    "browser/test_quiz_drafts_pages.py",
+    "browser/test_account_pages.py",
+    "test_reports.py",
+    "test_cli.py",
+    "test_report_paging.py",
+    "browser/test_scorm_pages.py",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the longest files first (the same order in every worker, as pytest-xdist requires)."""
+    rank = {name: number for number, name in enumerate(_LONGEST_FIRST)}
+    tests = Path(__file__).parent
+
+    def place(item) -> int:
+        return (
+            rank.get(item.path.relative_to(tests).as_posix(), len(rank))
+            if item.path.is_relative_to(tests)
+            else len(rank)
+        )
+
+    items.sort(key=place)  # stable: each file keeps its tests' order, the other files theirs
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery"
 
 
+#: Each backend's migrated database, made once per test process (see `database_url`).
+_MIGRATED: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> str:
-    """A migrated, empty database per backend, shared by the session's tests."""
+    """A migrated, empty database per backend, shared by the session's tests.
+
+    pytest runs this again whenever a worker's next test is on the other backend, which under
+    pytest-xdist's one-file-at-a-time scheduling is twice per file: the database is made and
+    migrated once, then handed out again (every test leaves it empty; see `app`).
+    """
+    url = _MIGRATED.get(request.param)
+    if url is not None:
+        return url
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
     else:
-        url = _private_postgres_database(request)
+        url = _private_postgres_database(request, until_the_end=True)
     app = create_app(_settings(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()  # the schema comes from the migrations, so they are tested on every backend
         _db.engine.dispose()
+    _MIGRATED[request.param] = url
     return url
 
 
-def _private_postgres_database(request) -> str:
-    """A database of this test session's own, so parallel runs never share tables; dropped after."""
+def _private_postgres_database(request, until_the_end: bool = False) -> str:
+    """A database of this test session's own, so parallel runs never share tables; dropped after the
+    requesting fixture, or when the test process ends."""
     server = make_url(PG_URL).set(drivername="postgresql+psycopg")
     name = f"alliance_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -127,7 +195,10 @@ def _private_postgres_database(request) -> str:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    request.addfinalizer(drop)
+    if until_the_end:
+        request.config.add_cleanup(drop)
+    else:
+        request.addfinalizer(drop)
     return server.set(database=name).render_as_string(hide_password=False)
 
 

@@ -131,3 +131,17 @@ def test_every_sign_in_runs_exactly_one_argon2_verification(client, db, auth, ar
             assert NO_MATCH in response.text
         else:
             client.post("/auth/sign-out")
+
+
+def test_a_site_hashes_with_the_memory_hard_profile_unless_told_otherwise(app_settings, db, monkeypatch, tmp_path):
+    # The suites choose argon2's cheapest parameters for speed; a real site must not inherit that.
+    from app import create_app
+
+    monkeypatch.setenv("ALLIANCE_INSTANCE_PATH", str(tmp_path / "site"))
+    site = create_app({key: value for key, value in app_settings.items() if key != "ARGON2_PROFILE"})
+    with site.app_context():
+        accounts.create_user("site@example.org", "Site", STRONG)
+        site.extensions["sqlalchemy"].session.commit()
+    stored = db.session.scalar(select(User.password_hash).where(User.email == "site@example.org"))
+    assert site.config["ARGON2_PROFILE"] == "RFC_9106_LOW_MEMORY"
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

@@ -27,6 +27,28 @@ from app.extensions import db as _db
 from app.services import accounts
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Chromium keeps only the last --disable-features it is given, so ours repeats Playwright's own list
+# (playwright-core's chromiumSwitches.ts, as of 1.65) and adds the omnibox popup: since Chromium ~150 each
+# window draws it as a hidden WebUI page, about 0.7 CPU-seconds for every browser context the tests open
+# (measured: 30 contexts cost 29-33 CPU-s with it, 9 without), a third of the suite's Chromium time.
+_DISABLED_FEATURES = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "SkipListAccountsWithoutGaiaCookies",
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -35,6 +57,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    f"--disable-features={','.join(_DISABLED_FEATURES)}",
 ]
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery"
@@ -90,6 +113,9 @@ def _settings(url: str) -> dict:
         "WTF_CSRF_ENABLED": True,
         "PASSWORD_MIN_LENGTH": 10,
         "RATELIMIT_ENABLED": False,  # the suite signs in more often than a person may; tests/test_rate_limit.py covers limits
+        # Production's hashing costs 0.5 CPU-s per account made and signed in, and the browser tests make
+        # hundreds; what the browser sees does not depend on it (tests/test_passwords.py checks a site keeps the strong profile).
+        "ARGON2_PROFILE": "CHEAPEST",
     }
 
 
@@ -151,18 +177,16 @@ def page(browser, live_server):
 
 @pytest.fixture(scope="session", autouse=True)
 def nu_checker():
-    """The Nu HTML checker, started once: every page state the browser tests check with axe is validated too."""
-    from tests.browser import checks
-    from tests.browser.nu import NuChecker
+    """The Nu HTML checker, one for the whole run: every page state the browser tests check with axe is validated too."""
+    from tests.browser import checks, nu
 
     try:
-        checker = NuChecker()
+        checker = nu.shared(Path(os.environ["ALLIANCE_NU_DIR"]))
     except RuntimeError as exc:
         pytest.fail(str(exc))
     checks.NU = checker
     yield checker
-    checks.NU = None
-    checker.stop()
+    checks.NU = None  # the run's main process ends the checker (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")

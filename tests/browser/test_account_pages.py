@@ -89,9 +89,7 @@ def test_forgot_your_password_says_whom_to_ask(page, axe_path):
 
 
 @pytest.mark.browser
-def test_a_reset_link_from_the_educator_signs_the_learner_in_once(
-    page, other_page, third_page, live_server, axe_path
-):
+def test_a_reset_link_from_the_educator_signs_the_learner_in_once(page, other_page, third_page, live_server, axe_path):
     educator = make_account(live_server, "teacher", "educator")
     learner = make_account(live_server, "forgetful")
     with live_server.app.app_context():
@@ -166,7 +164,9 @@ def test_an_admin_creates_an_account_and_its_owner_sets_a_password(page, other_p
     page.get_by_label("Role").select_option(label="Educator")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", level=1, name="Account created")).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text("Noor Haddad (noor.haddad@example.org) now has an educator account.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "Noor Haddad (noor.haddad@example.org) now has an educator account."
+    )
     link = page.get_by_label("Set-password link for Noor Haddad").input_value()
     check_both_widths(page, axe_path, "account-created")
 

@@ -90,7 +90,9 @@ def test_an_educator_ticks_several_items_and_adds_them_at_once(page, live_server
     page.goto(f"/teach/courses/{course_id}")
     items = page.get_by_role("region", name="Items, in order")
     expect(items).to_contain_text("No items yet.")
-    expect(page.get_by_role("main")).to_contain_text("This course is a draft, so it cannot be assigned to a cohort yet.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "This course is a draft, so it cannot be assigned to a cohort yet."
+    )
     check_both_widths(page, axe_path, "empty")
 
     # Nothing ticked: the message says what to do and points at the list.
@@ -235,7 +237,9 @@ def test_the_join_link_is_copied_with_a_button_and_stays_selectable_without_java
         expect(bare.get_by_role("button", name="Copy the link")).to_have_count(0)
         box.click()
         bare.keyboard.press("Control+A")
-        assert bare.evaluate("() => document.activeElement.selectionEnd - document.activeElement.selectionStart") == len(url)
+        assert bare.evaluate(
+            "() => document.activeElement.selectionEnd - document.activeElement.selectionStart"
+        ) == len(url)
     finally:
         context.close()
 
@@ -270,7 +274,9 @@ def test_drafts_and_past_due_dates_are_warned_about_before_assigning(page, live_
     # The warning's link opens the draft at its own warning.
     assignments.get_by_role("link", name=f"Unfinished draft {n}").click()
     expect(page).to_have_url(re.compile(rf"/teach/courses/{draft_id}#draft$"))
-    expect(page.get_by_role("main")).to_contain_text("This course is a draft, so it cannot be assigned to a cohort yet.")
+    expect(page.get_by_role("main")).to_contain_text(
+        "This course is a draft, so it cannot be assigned to a cohort yet."
+    )
 
 
 @pytest.mark.browser

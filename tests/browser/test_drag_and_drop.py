@@ -281,9 +281,7 @@ def test_a_position_typed_into_a_select_swaps_the_step_into_that_place(page, lea
     select = group.get_by_role("combobox", name=moving, exact=True)
     select.focus()
     page.keyboard.type("1")  # the keyboard's type-ahead, as a person picks an option
-    expect(announced(group)).to_have_text(
-        f"{moving} is now in position 1, and {displaced} in position {len(before)}."
-    )
+    expect(announced(group)).to_have_text(f"{moving} is now in position 1, and {displaced} in position {len(before)}.")
     expect(select).to_be_focused()
     assert shown_order(group, item) == [before[-1], *before[1:-1], before[0]]
     # Every select now shows its step's place, so the item is answered with the order on screen.
@@ -310,7 +308,10 @@ def test_selects_set_one_by_one_in_any_order_send_exactly_the_order_chosen(page,
 def test_ordering_by_touch_on_a_phone_answers_the_item_right(browser, live_server, student, quiz, axe_path):
     number, item = first(quiz, "ordering")
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 375, "height": 812}, has_touch=True, is_mobile=True,
+        base_url=live_server.url,
+        viewport={"width": 375, "height": 812},
+        has_touch=True,
+        is_mobile=True,
         bypass_csp=True,  # axe is injected inline
     )
     context.set_default_timeout(TIMEOUT_MS)
@@ -346,8 +347,10 @@ def pair_row(group, pair):
 
 def answer_card(group, choice: str):
     """The card of one answer in the item's list of answers."""
-    return group.get_by_role("list", name="Answers to choose from").get_by_role("listitem").filter(
-        has_text=re.compile(f"^{re.escape(choice)}$")
+    return (
+        group.get_by_role("list", name="Answers to choose from")
+        .get_by_role("listitem")
+        .filter(has_text=re.compile(f"^{re.escape(choice)}$"))
     )
 
 

@@ -59,8 +59,6 @@ def _wrong(quiz) -> dict:
     return {item.id: item.handler.wrong_answer(item) for item in quiz.items}
 
 
-
-
 @pytest.fixture(scope="module")
 def world(browser, live_server, learning_module, module_quiz) -> World:
     """A course of every module, quiz and conversation, assigned to a cohort of 47 and overdue: a star student who
@@ -75,7 +73,11 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
         teacher.role = "educator"
         star_user, busy_user = accounts.find_by_email(star.email), accounts.find_by_email(busy.email)
         course = courses.create(teacher, COURSE, "Everything, to see a wide matrix.")
-        for kind, items in (("module", catalog.modules), ("quiz", catalog.quizzes), ("conversation", catalog.conversations)):
+        for kind, items in (
+            ("module", catalog.modules),
+            ("quiz", catalog.quizzes),
+            ("conversation", catalog.conversations),
+        ):
             for content in items:
                 courses.add_item(catalog, course, f"{kind}:{content.id}")
         courses.set_published(course, True)
@@ -86,7 +88,13 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
         db.session.execute(
             insert(User),
             [
-                {"email": e, "display_name": f"Crowd student {n:02d}", "password_hash": "x", "role": "student", "created_at": utcnow()}
+                {
+                    "email": e,
+                    "display_name": f"Crowd student {n:02d}",
+                    "password_hash": "x",
+                    "role": "student",
+                    "created_at": utcnow(),
+                }
                 for n, e in enumerate(emails)
             ],
         )
@@ -105,13 +113,25 @@ def world(browser, live_server, learning_module, module_quiz) -> World:
             conversations.reply(star_user.id, talk, conversation, step, reply)
         practising = practice.start_quiz(star_user.id, module_quiz)  # practice: never on a report
         first = module_quiz.items[0]
-        practice.answer(star_user.id, practising, practice.next_step(practising, catalog), first.handler.wrong_answer(first), 1, catalog)
+        practice.answer(
+            star_user.id,
+            practising,
+            practice.next_step(practising, catalog),
+            first.handler.wrong_answer(first),
+            1,
+            catalog,
+        )
         for n in range(BUSY_ATTEMPTS):
             attempt = quizzes.start_attempt(busy_user.id, module_quiz)
-            quizzes.submit_attempt(busy_user.id, attempt, module_quiz, _wrong(module_quiz) if n % 3 else _right(module_quiz))
+            quizzes.submit_attempt(
+                busy_user.id, attempt, module_quiz, _wrong(module_quiz) if n % 3 else _right(module_quiz)
+            )
         db.session.commit()
         found = World(cohort.id, course.id, module_quiz, certainty_quiz, star, star_user.id, busy_user.id)
-    found.cookies = {"educator": signed_in_cookies(browser, live_server, educator), "star": signed_in_cookies(browser, live_server, star)}
+    found.cookies = {
+        "educator": signed_in_cookies(browser, live_server, educator),
+        "star": signed_in_cookies(browser, live_server, star),
+    }
     return found
 
 
@@ -127,7 +147,9 @@ def _matrix(page, world: World) -> None:
     expect(page.get_by_role("heading", level=1, name=f"Progress report: {COURSE}")).to_be_visible()
 
 
-_BOX = """sel => { const b = document.querySelector(sel).getBoundingClientRect(); return {top: b.top, left: b.left}; }"""
+_BOX = (
+    """sel => { const b = document.querySelector(sel).getBoundingClientRect(); return {top: b.top, left: b.left}; }"""
+)
 
 
 @pytest.mark.browser
@@ -192,7 +214,9 @@ def test_heatmap_text_is_at_least_12px_on_a_phone(page, world, by):
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"/teach/cohorts/{world.cohort_id}/competencies" + ("?by=group" if by == "group" else ""))
     table = page.get_by_role("table", name=re.compile("^Share of best answers per"))
-    expect(table.get_by_role("rowheader", name="Empathy" if by == "competency" else "Communication skills")).to_be_visible()
+    expect(
+        table.get_by_role("rowheader", name="Empathy" if by == "competency" else "Communication skills")
+    ).to_be_visible()
     expect(table.get_by_role("columnheader", name=world.star.name)).to_be_visible()
     sizes = page.evaluate(_FONT_SIZES)
     assert len(sizes) > 100

@@ -17,7 +17,6 @@ from app.extensions import db
 from app.models.types import utcnow
 from app.services import accounts, events, practice, quizzes, results, review
 from tests.browser.checks import assert_accessible, assert_reflows
-from tests.browser.nu import NuChecker
 from tests.helpers import answers_by_grade
 
 pytestmark = pytest.mark.browser
@@ -26,12 +25,10 @@ MINUS = "\u2212"
 SHOTS = os.environ.get("RESULTS_SHOTS")
 
 
-@pytest.fixture(scope="module")
-def nu():
-    """The Nu HTML checker, running for this module's tests."""
-    checker = NuChecker()
-    yield checker
-    checker.stop()
+@pytest.fixture
+def nu(nu_checker):
+    """The run's Nu HTML checker (tests/browser/nu.py)."""
+    return nu_checker
 
 
 def looked_at(page, axe_path, name: str, nu) -> None:

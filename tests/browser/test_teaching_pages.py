@@ -55,8 +55,6 @@ def _take(user_id: int, quiz, answers: dict) -> None:
     quizzes.submit_attempt(user_id, attempt, quiz, answers)
 
 
-
-
 @pytest.fixture(scope="module")
 def world(browser, live_server, learning_module, module_quiz) -> World:
     """An educator's published course (module, quiz, optional conversation) assigned to a cohort, overdue;
@@ -549,7 +547,9 @@ def test_course_builder_by_keyboard_alone(keyboard_page, live_server, world, lea
     # Remove the conversation: Enter on its link, then the space bar on the button of the page that asks first.
     _tab_to(page, page.get_by_role("link", name=f"Remove “{conversation.title}”", exact=True))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1, name=re.compile(f"^Remove “{re.escape(conversation.title)}”"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=1, name=re.compile(f"^Remove “{re.escape(conversation.title)}”"))
+    ).to_be_visible()
     _tab_to(page, page.get_by_role("button", name=f"Remove “{conversation.title}”", exact=True))
     page.keyboard.press("Space")
     expect(items).to_have_count(2)
