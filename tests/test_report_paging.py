@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from app.models import Assignment, CohortMember, CourseItem, LessonProgress, QuizAttempt, QuizProgress, User
 from app.models.types import utcnow
@@ -403,6 +403,11 @@ def lean_cohort(db, world, prefix: str, count: int) -> int:
     """A cohort of `count` students assigned the world's course, with lesson and quiz summaries: its id."""
     cohort = cohorts.create(world.teacher, f"Cohort {prefix}")
     cohorts.assign(cohort, world.course, world.teacher, None, None)
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The rows go in without the report counters' triggers, a row at a time on PostgreSQL (25 s of the
+        # suite's time for 2,200 students): these cohorts' downloads read rows, never the counters.
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
     now = utcnow()
     emails = [f"{prefix}{n:05d}@example.org" for n in range(count)]
     db.session.execute(
