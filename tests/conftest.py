@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, make_url, text
 from werkzeug.routing.rules import Rule
@@ -74,6 +75,34 @@ def _reuse_compiled_rules() -> None:
 
 
 _reuse_compiled_rules()
+
+
+_ENGINES: dict[tuple[str, str], object] = {}
+
+
+def _share_postgresql_engines() -> None:
+    """One SQLAlchemy engine per PostgreSQL test database and set of options, not one per app built.
+
+    A new engine's first connection asks the server about itself (version, settings, schema) before
+    it is usable: about 10 ms, in thousands of tests. Engines for these databases carry no listeners
+    of the app's (app/db_safety.py adds its own to SQLite files only), and each test's teardown still
+    closes its connections, so a test finds the engine as a fresh one would be, only already introduced.
+    """
+    make_engine = SQLAlchemy._make_engine
+
+    def _make_engine(self, bind_key, options, app):
+        url = make_url(options["url"]).render_as_string(hide_password=False)
+        if url not in _MIGRATED.values() or not url.startswith("postgresql"):
+            return make_engine(self, bind_key, options, app)
+        key = (url, repr(sorted((name, repr(value)) for name, value in options.items())))
+        if key not in _ENGINES:
+            _ENGINES[key] = make_engine(self, bind_key, options, app)
+        return _ENGINES[key]
+
+    SQLAlchemy._make_engine = _make_engine
+
+
+_share_postgresql_engines()
 
 
 class _TemplateCodeCache(BytecodeCache):
