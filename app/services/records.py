@@ -11,6 +11,7 @@ ids, so a row sent twice (a sender killed after the LRS stored it but before it 
 is stored once by the LRS.
 """
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,14 +48,7 @@ def _forms(catalog: Catalog):
     however many ratings a stream of statements holds."""
     from app.observe.services.versions import form_at  # the observation area, loaded when a statement needs it
 
-    found: dict[tuple[str, str | None], Any] = {}
-
-    def at(form_ref: str, version: str | None):
-        if (form_ref, version) not in found:
-            found[form_ref, version] = form_at(catalog, form_ref, version)
-        return found[form_ref, version]
-
-    return at
+    return functools.cache(lambda form_ref, version: form_at(catalog, form_ref, version))
 
 
 def statements(

@@ -113,7 +113,7 @@ def shared(directory: Path) -> NuChecker:
             if _alive(pid):
                 return NuChecker(port, pid)
         checker = NuChecker()
-        found.write_text(f"{checker.process.pid} {checker.port}")
+        found.write_text(f"{checker.pid} {checker.port}")
         _STARTED = checker
         return checker
 
